@@ -1,0 +1,38 @@
+# gatedloop: `make demo` runs the whole workflow on the embedded default; `make test` runs the tests.
+# Both create .venv/ first (once) and install the project into it.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# torch first, pinned: on these CPU machines 2.13.0 is a CPU build that lies on disk; an unpinned torch would
+# pull a multi-GB CUDA build. On a GPU machine pass your own, e.g. `make TORCH="torch==2.5.1" demo`.
+TORCH ?= torch==2.13.0
+CORES ?= 2
+
+.PHONY: demo test lint bench-demo clean-results
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check .
+	$(BIN)/snakemake --lint --cores 1
+
+# Time a fresh demo run (deletes results/) and print per-rule times from Snakemake's benchmark files.
+bench-demo: $(STAMP)
+	$(BIN)/python bench/demo_time.py --cores $(CORES)
+
+clean-results:
+	rm -rf results .snakemake

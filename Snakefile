@@ -1,0 +1,58 @@
+# gatedloop: recursive self-training of a code LLM behind review gates.
+#   round 0 = base model; round r: generate (round r-1 model) -> gate -> LoRA fine-tune -> round r model;
+#   every round is scored; aggregate -> results/metrics.csv -> figures.
+# The config is validated against workflow/schemas/config.schema.yaml (defaults filled) before any job runs.
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from gatedloop.config import ConfigError, validate_config
+
+# The embedded default, unless the user names scenario files (--configfile config/paper.yaml): those replace it
+# rather than merge into it, so a scenario never inherits the default's models or gates. --config overrides apply
+# either way.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+envvars:
+    "PATH",
+
+
+# Jobs call `python -m gatedloop.<verb>`: make `python` the interpreter that runs Snakemake, so a user who runs
+# .venv/bin/snakemake without activating the environment gets the same packages in every job.
+os.environ["PATH"] = (
+    f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+)
+
+try:
+    _validated = validate_config(
+        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+    )
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+config.clear()
+config.update(_validated)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/microtasks.smk"
+include: "workflow/rules/corpus.smk"
+include: "workflow/rules/tokenizer.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/gate.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/score.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/metrics.csv",
+        "results/figures/pass_at_1.png",

@@ -1,0 +1,79 @@
+"""Collect every cell's small result files into one table, ``results/metrics.csv``.
+
+CLI: ``python -m gatedloop.aggregate --scores S1.json S2.json ... --out metrics.csv``. Keys come from the
+paths (``runs/{model}/{gate}/seed{seed}/round{round}/score/{benchmark}.json``), counts from the decisions and
+fine-tuning stats beside each score. Round 0 (``gate`` = ``base``) is computed once per (model, seed) and shown
+under every gate, so each gate's curve starts at the same baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from gatedloop.io import atomic_path, read_json, read_jsonl
+
+SCORE_PATH = re.compile(
+    r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/seed(?P<seed>\d+)/round(?P<round>\d+)/score/(?P<benchmark>[^/]+)\.json$"
+)
+BASE_GATE = "base"
+COLUMNS = ["model", "gate", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
+           "n_accepted", "acceptance_rate", "n_train", "finetune_skipped"]
+
+
+def parse_score_path(path: str | Path) -> dict:
+    match = SCORE_PATH.search(Path(path).as_posix())
+    if not match:
+        raise ValueError(f"{path}: not a score path like runs/<model>/<gate>/seed<N>/round<R>/score/<bench>.json")
+    keys = match.groupdict()
+    return {**keys, "seed": int(keys["seed"]), "round": int(keys["round"])}
+
+
+def round_counts(round_dir: Path) -> dict:
+    """What the round generated, accepted and trained on (empty for round 0)."""
+    decisions_path, stats_path = round_dir / "decisions.jsonl", round_dir / "finetune.json"
+    if not decisions_path.exists():
+        return {}
+    decisions = read_jsonl(decisions_path)
+    accepted = sum(bool(d["accepted"]) for d in decisions)
+    counts = {"n_generated": len(decisions), "n_accepted": accepted,
+              "acceptance_rate": accepted / len(decisions) if decisions else 0.0}
+    if stats_path.exists():
+        stats = read_json(stats_path)
+        counts.update(n_train=stats["n_train"], finetune_skipped=stats["skipped"])
+    return counts
+
+
+def collect(score_paths: Sequence[str | Path], gates: Sequence[str]):
+    import pandas as pd
+
+    rows = []
+    for path in score_paths:
+        keys = parse_score_path(path)
+        summary = read_json(path)
+        row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
+               "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent)}
+        if keys["gate"] == BASE_GATE:
+            rows += [{**row, "gate": gate} for gate in gates]
+        else:
+            rows.append(row)
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    return table.sort_values(["model", "gate", "seed", "benchmark", "round"], ignore_index=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scores", nargs="+", required=True)
+    parser.add_argument("--gates", nargs="+", required=True, help="gates the round-0 rows are repeated under")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    table = collect(args.scores, args.gates)
+    with atomic_path(args.out) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    print(f"{len(table)} rows -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+"""Benchmarks: a registry of small classes behind one interface (``Benchmark``), chosen by name in config."""
+
+from __future__ import annotations
+
+from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
+from gatedloop.benchmarks.microtasks import MicrotasksBenchmark
+from gatedloop.registry import Registry
+
+BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark")
+BENCHMARKS.add("microtasks", MicrotasksBenchmark)
+
+__all__ = ["BENCHMARKS", "Benchmark", "BenchmarkTask"]

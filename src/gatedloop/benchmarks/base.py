@@ -1,0 +1,27 @@
+"""The benchmark interface: tasks with a prompt, and the program that checks a completion."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BenchmarkTask:
+    task_id: str
+    prompt: str
+    test_program: str  # appended after prompt + completion; raises on a wrong answer
+    family: str | None = None
+
+    def program(self, completion: str) -> str:
+        return self.prompt + completion + "\n\n" + self.test_program + "\n"
+
+
+class Benchmark(ABC):
+    """A named set of tasks. ``data`` is a local file where the benchmark needs one."""
+
+    def __init__(self, data: str | None = None):
+        self.data = data
+
+    @abstractmethod
+    def tasks(self) -> list[BenchmarkTask]: ...

@@ -1,0 +1,90 @@
+"""Config validation: JSON Schema (with defaults filled from the schema), then registry names.
+
+Used by the Snakefile before any job is planned, and by tests. Every error names the config key.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+
+class ConfigError(ValueError):
+    """A config problem, with the offending key in the message."""
+
+
+def _with_defaults(validator_class):
+    """A validator that fills each property's schema default before validating it (the jsonschema FAQ recipe)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def fill_then_validate(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": fill_then_validate})
+
+
+FillingValidator = _with_defaults(Draft202012Validator)
+
+
+def _key(path) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    return "".join(parts).lstrip(".") or "(top level)"
+
+
+def load_schema(path: str | Path) -> dict:
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML config file; a syntax error names the file and line."""
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys to values")
+    return data
+
+
+def check_names(config: dict) -> None:
+    """Names the schema cannot know: they live in the code's registries."""
+    from gatedloop.backends import BACKENDS
+    from gatedloop.base import SOURCES
+    from gatedloop.benchmarks import BENCHMARKS
+    from gatedloop.gates import GATES
+
+    checks = [(f"gates[{i}]", name, GATES) for i, name in enumerate(config["gates"])]
+    checks += [(f"score.benchmarks[{i}]", name, BENCHMARKS) for i, name in enumerate(config["score"]["benchmarks"])]
+    checks += [("generate.backend", config["generate"]["backend"], BACKENDS),
+               ("score.backend", config["score"]["backend"], BACKENDS)]
+    checks += [(f"models.{m}.source", spec["source"], SOURCES) for m, spec in config["models"].items()]
+    for key, name, registry in checks:
+        if name not in registry:
+            raise ConfigError(f"config key '{key}': unknown {registry.kind} {name!r}; "
+                              f"known: {', '.join(registry.names())}")
+    unknown = sorted(set(config["gate_options"]) - set(GATES.names()))
+    if unknown:
+        raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: {', '.join(GATES.names())}")
+
+
+def validate_config(config: dict, schema_path: str | Path) -> dict:
+    """Return a validated copy of ``config`` with schema defaults filled in; raise ConfigError otherwise."""
+    config = copy.deepcopy(dict(config))
+    validator = FillingValidator(load_schema(schema_path))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    check_names(config)
+    return config

@@ -1,0 +1,155 @@
+"""LoRA fine-tuning of the previous round's model on the samples its gate accepted, merged for the next round.
+
+CLI: ``python -m gatedloop.finetune --model DIR --samples samples.jsonl --decisions decisions.jsonl
+--out-model DIR --out-adapter DIR --out-stats finetune.json [LoRA options] [--threads N]``.
+
+Replace mode (the study): only this round's accepted samples. A gate that accepted nothing does not stop the
+run: the model is carried forward unchanged, the stats say ``"skipped": true`` and the log carries a warning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from gatedloop.cli import add_dataclass_args, dataclass_from_args
+from gatedloop.io import atomic_path, read_jsonl, write_json
+from gatedloop.models import load_model, load_tokenizer, save_model
+from gatedloop.runtime import device_for, seed_everything, set_threads
+
+
+@dataclass
+class FinetuneConfig:
+    steps: int = 60
+    batch_size: int = 8
+    lr: float = 2e-3
+    warmup_steps: int = 5
+    max_len: int = 128
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.0
+    target_modules: list[str] = field(default_factory=lambda: ["c_attn"])
+    loss_on_prompt: bool = True  # the sample is code in a repository: prompt and body alike
+    seed: int = 0
+
+
+def accepted_samples(samples_path: Path, decisions_path: Path) -> list[dict]:
+    """Samples whose decision accepted them; every sample must have exactly one decision."""
+    decisions = {d["id"]: d for d in read_jsonl(decisions_path)}
+    samples = read_jsonl(samples_path)
+    missing = [s["id"] for s in samples if s["id"] not in decisions]
+    if missing:
+        raise ValueError(f"{decisions_path}: no decision for sample(s) {', '.join(missing[:5])}")
+    return [s for s in samples if decisions[s["id"]]["accepted"]]
+
+
+def encode(samples: list[dict], tokenizer, cfg: FinetuneConfig):
+    """Right-padded token ids and labels; padding (and the prompt, unless trained on) is masked out."""
+    import torch
+
+    rows, labels = [], []
+    for s in samples:
+        prompt_ids = tokenizer(s["prompt"]).input_ids
+        ids = (prompt_ids + tokenizer(s["completion"]).input_ids + [tokenizer.eos_token_id])[: cfg.max_len]
+        label = list(ids) if cfg.loss_on_prompt else [-100] * len(prompt_ids) + ids[len(prompt_ids) :]
+        rows.append(ids)
+        labels.append(label[: len(ids)])
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
+    label_ids = torch.full((len(rows), width), -100, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, (ids, label) in enumerate(zip(rows, labels, strict=True)):
+        input_ids[i, : len(ids)] = torch.tensor(ids)
+        label_ids[i, : len(label)] = torch.tensor(label)
+        attention[i, : len(ids)] = 1
+    return input_ids, label_ids, attention
+
+
+def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, log_every: int = 20):
+    """Train a LoRA adapter; return (peft model, loss history)."""
+    import math
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    seed_everything(cfg.seed)
+    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules=list(cfg.target_modules), task_type="CAUSAL_LM",
+                      fan_in_fan_out=model.config.model_type == "gpt2")  # GPT-2 stores Conv1D weights transposed
+    model.config.use_cache = False
+    peft_model = get_peft_model(model, lora)
+    peft_model.train()
+    input_ids, labels, attention = encode(samples, tokenizer, cfg)
+    device = next(peft_model.parameters()).device
+    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=cfg.lr,
+                                  weight_decay=0.0)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    order = torch.randperm(len(samples), generator=generator)
+    history, cursor = [], 0
+    for step in range(cfg.steps):
+        warm = (step + 1) / max(1, cfg.warmup_steps)
+        decay = 0.5 * (1 + math.cos(math.pi * step / max(1, cfg.steps)))
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr * min(warm, decay)
+        if cursor + cfg.batch_size > len(order):  # a new epoch: reshuffle
+            order, cursor = torch.randperm(len(samples), generator=generator), 0
+        index = order[cursor : cursor + cfg.batch_size]
+        cursor += cfg.batch_size
+        loss = peft_model(input_ids=input_ids[index].to(device), attention_mask=attention[index].to(device),
+                          labels=labels[index].to(device)).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(peft_model.parameters(), 1.0)
+        optimizer.step()
+        if step % log_every == 0 or step == cfg.steps - 1:
+            history.append({"step": step, "loss": round(loss.item(), 4)})
+            print(f"step {step:4d}  loss {loss.item():.3f}", flush=True)
+    peft_model.eval()
+    return peft_model, history
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="the previous round's model")
+    parser.add_argument("--samples", type=Path, required=True)
+    parser.add_argument("--decisions", type=Path, required=True)
+    parser.add_argument("--out-model", type=Path, required=True)
+    parser.add_argument("--out-adapter", type=Path, required=True)
+    parser.add_argument("--out-stats", type=Path, required=True)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=1)
+    add_dataclass_args(parser, FinetuneConfig)
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    cfg = dataclass_from_args(FinetuneConfig, args)
+    samples = accepted_samples(args.samples, args.decisions)
+    stats = {"config": asdict(cfg), "n_train": len(samples), "skipped": not samples}
+    start = time.perf_counter()
+    if not samples:
+        print(f"WARNING: the gate accepted no sample in {args.decisions}; the model is carried forward unchanged",
+              file=sys.stderr)
+        with atomic_path(args.out_model) as tmp:
+            shutil.copytree(args.model, tmp)
+        with atomic_path(args.out_adapter) as tmp:
+            tmp.mkdir()
+            write_json(tmp / "skipped.json", {"reason": "no accepted samples"})
+    else:
+        tokenizer = load_tokenizer(args.model)
+        model = load_model(args.model, device=device_for(args.device))
+        peft_model, stats["history"] = lora_finetune(model, tokenizer, samples, cfg)
+        with atomic_path(args.out_adapter) as tmp:
+            peft_model.save_pretrained(str(tmp))
+        with atomic_path(args.out_model) as tmp:
+            save_model(peft_model.merge_and_unload(), tokenizer, tmp)
+    stats["seconds"] = round(time.perf_counter() - start, 2)
+    write_json(args.out_stats, stats)
+    print(f"fine-tuned on {len(samples)} samples -> {args.out_model}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Loading and saving models and tokenizers: every stage goes through here, so a hub id, a local directory
+and the from-scratch model are handled alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REQUIRED_MODEL_FILES = ("config.json",)
+
+
+def check_model_dir(path: str | Path) -> None:
+    """Fail early, naming the missing file, when a local model directory is incomplete."""
+    path = Path(path)
+    if not path.is_dir():
+        return  # a hub id: transformers reports its own errors
+    missing = [name for name in REQUIRED_MODEL_FILES if not (path / name).exists()]
+    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
+        missing.append("model weights (*.safetensors or *.bin)")
+    if missing:
+        raise FileNotFoundError(f"model directory {path} is missing: {', '.join(missing)}")
+
+
+def load_tokenizer(path: str | Path, padding_side: str = "right"):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    tokenizer.padding_side = padding_side
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(path: str | Path, device: str = "cpu", dtype: str = "float32"):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    check_model_dir(path)
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype))
+    return model.to(device).eval()
+
+
+def save_model(model, tokenizer, path: str | Path) -> None:
+    model.config.use_cache = True
+    model.save_pretrained(str(path))
+    tokenizer.save_pretrained(str(path))

@@ -1,0 +1,54 @@
+import json
+
+import pandas as pd
+import pytest
+
+from gatedloop import aggregate
+
+
+def make_tree(root, gates=("none", "compile"), rounds=2):
+    """A synthetic results tree with known numbers."""
+    paths = []
+
+    def cell(gate, r, passed, accepted=None):
+        d = root / f"runs/tiny/{gate}/seed0/round{r}"
+        (d / "score").mkdir(parents=True)
+        (d / "score/microtasks.json").write_text(json.dumps({"pass_at_1": passed / 10, "n_tasks": 10,
+                                                             "n_passed": passed}))
+        if accepted is not None:
+            (d / "decisions.jsonl").write_text("".join(
+                json.dumps({"id": str(i), "accepted": i < accepted}) + "\n" for i in range(8)))
+            (d / "finetune.json").write_text(json.dumps({"n_train": accepted, "skipped": accepted == 0}))
+        paths.append(d / "score/microtasks.json")
+
+    cell("base", 0, 7)
+    for g, gate in enumerate(gates):
+        for r in range(1, rounds + 1):
+            cell(gate, r, 7 - r - g, accepted=8 - 2 * g * r)
+    return paths
+
+
+def test_one_row_per_cell_with_round_zero_under_every_gate(tmp_path):
+    paths = make_tree(tmp_path)
+    table = aggregate.collect(paths, ["none", "compile"])
+    assert list(table.columns) == aggregate.COLUMNS
+    assert len(table) == 2 * 3
+    base = table[table["round"] == 0]
+    assert sorted(base.gate) == ["compile", "none"] and (base.pass_at_1 == 0.7).all()
+    row = table[(table.gate == "compile") & (table["round"] == 2)].iloc[0]
+    assert row.pass_at_1 == pytest.approx(0.4)
+    assert (row.n_generated, row.n_accepted, row.n_train) == (8, 4, 4)
+    assert row.acceptance_rate == pytest.approx(0.5)
+
+
+def test_cli_writes_csv(tmp_path):
+    paths = make_tree(tmp_path, gates=("none",), rounds=1)
+    out = tmp_path / "metrics.csv"
+    aggregate.main(["--scores", *map(str, paths), "--gates", "none", "--out", str(out)])
+    table = pd.read_csv(out)
+    assert table[["gate", "round", "pass_at_1"]].values.tolist() == [["none", 0, 0.7], ["none", 1, 0.6]]
+
+
+def test_a_path_without_keys_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="not a score path"):
+        aggregate.parse_score_path(tmp_path / "x.json")

@@ -1,0 +1,84 @@
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, SCHEMA
+
+from gatedloop.backends import SamplingParams
+from gatedloop.config import ConfigError, load_schema, load_yaml, validate_config
+from gatedloop.finetune import FinetuneConfig
+from gatedloop.pretrain import ModelShape, PretrainConfig
+
+MINIMAL = {"models": {"tiny": {"source": "scratch"}}}
+
+
+def test_every_scenario_file_validates():
+    for path in sorted((REPO / "config").glob("*.yaml")):
+        config = validate_config(load_yaml(path), SCHEMA)
+        assert config["gates"] and config["rounds"] >= 1, path
+
+
+def test_defaults_are_filled_from_the_schema():
+    config = validate_config(MINIMAL, SCHEMA)
+    assert config["generate"]["temperature"] == 0.8 and config["generate"]["top_p"] == 0.95
+    assert config["models"]["tiny"]["pretrain"]["steps"] > 0
+    assert config["score"]["benchmarks"] == ["microtasks"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"rounds": "three"}, "config key 'rounds': 'three' is not of type 'integer'"),
+        ({"surprise": 1}, "'surprise' was unexpected"),
+        ({"generate": {"temprature": 0.5}}, "config key 'generate': Additional properties"),
+        ({"generate": {"top_p": 2}}, "config key 'generate.top_p'"),
+        ({"gates": ["none", "magic"]}, "config key 'gates[1]': unknown gate 'magic'; known: "),
+        ({"score": {"benchmarks": ["nope"]}}, "config key 'score.benchmarks[0]': unknown benchmark 'nope'"),
+        ({"generate": {"backend": "tgi"}}, "config key 'generate.backend': unknown backend 'tgi'"),
+        ({"models": {"m": {"source": "magic"}}}, "config key 'models.m.source': unknown model source 'magic'"),
+        ({"gate_options": {"magic": {}}}, "config key 'gate_options': unknown gate 'magic'"),
+    ],
+)
+def test_bad_config_names_the_key(change, expected):
+    with pytest.raises(ConfigError) as err:
+        validate_config({**MINIMAL, **change}, SCHEMA)
+    assert expected in str(err.value)
+
+
+def test_malformed_yaml_names_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models:\n  tiny: [unclosed\n")
+    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+        load_yaml(bad)
+
+
+def _schema_defaults(section: dict) -> dict:
+    return {k: v["default"] for k, v in section["properties"].items() if "default" in v}
+
+
+@pytest.mark.parametrize(
+    ("cls", "path", "skip"),
+    [
+        (PretrainConfig, ["properties", "models", "additionalProperties", "properties", "pretrain"], ()),
+        (ModelShape, ["properties", "models", "additionalProperties", "properties", "shape"], ()),
+        (FinetuneConfig, ["properties", "finetune"], ("seed",)),
+        (SamplingParams, ["properties", "generate"], ("temperature", "top_p")),
+    ],
+)
+def test_code_defaults_match_the_schema(cls, path, skip):
+    """Defaults live in the schema; the dataclasses (for running a CLI by hand) must not drift from it."""
+    section = load_schema(SCHEMA)
+    for key in path:
+        section = section[key]
+    schema_defaults = _schema_defaults(section)
+    for field in dataclasses.fields(cls):
+        if field.name in skip or field.name not in schema_defaults:
+            continue
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        assert default == schema_defaults[field.name], f"{cls.__name__}.{field.name}"
+
+
+def test_schema_is_valid_yaml_with_a_draft():
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    assert "2020-12" in schema["$schema"]

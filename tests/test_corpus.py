@@ -1,0 +1,19 @@
+from gatedloop import corpus
+from gatedloop.io import read_jsonl
+
+
+def test_stdlib_documents_skip_tests_and_respect_the_budget():
+    docs = list(corpus.stdlib_documents(max_chars=200_000))
+    assert docs and sum(len(d["text"]) for d in docs) <= 200_000
+    assert not any(part in corpus.EXCLUDED_DIRS for d in docs for part in d["name"].split("/")[:-1])
+
+
+def test_cli_writes_stdlib_and_microtask_documents(tmp_path):
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"task_id": "f/k=1", "prompt": "def f(x):\\n    \\"\\"\\"Doc.\\"\\"\\"", '
+                     '"canonical_solution": "\\n    return x\\n"}\n')
+    out = tmp_path / "corpus.jsonl"
+    corpus.main(["--tasks", str(tasks), "--out", str(out), "--stdlib-chars", "50000"])
+    docs = read_jsonl(out)
+    assert {d["source"] for d in docs} == {"stdlib", "microtask"}
+    assert docs[-1]["text"].endswith("return x\n")

@@ -1,0 +1,25 @@
+import pandas as pd
+
+from gatedloop import figures
+
+
+def test_pass_at_1_figure_is_a_png_drawn_from_the_table(tmp_path, monkeypatch):
+    table = pd.DataFrame({
+        "model": ["tiny"] * 6, "benchmark": ["microtasks"] * 6, "seed": [0] * 6,
+        "gate": ["none"] * 3 + ["compile"] * 3, "round": [0, 1, 2] * 2,
+        "pass_at_1": [0.7, 0.5, 0.3, 0.7, 0.6, 0.55],
+    })
+    drawn = {}
+    import matplotlib.axes
+
+    original = matplotlib.axes.Axes.plot
+
+    def spy(self, x, y, *args, **kwargs):
+        drawn[kwargs.get("label")] = (list(x), list(y))
+        return original(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    out = tmp_path / "pass_at_1.png"
+    figures.plot_pass_at_1(table, out, dpi=50)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert drawn == {"none": ([0, 1, 2], [0.7, 0.5, 0.3]), "compile": ([0, 1, 2], [0.7, 0.6, 0.55])}

@@ -1,0 +1,73 @@
+import json
+
+import pytest
+import torch
+
+from gatedloop import finetune
+from gatedloop.models import load_model, load_tokenizer
+
+PROMPT = 'def add_value(x):\n    """Return x plus 7."""'
+
+
+def write_round(tmp_path, accepted):
+    samples = [{"id": f"t{i}#0", "prompt_id": f"t{i}", "prompt": PROMPT, "completion": "\n    return x + 7\n"}
+               for i in range(6)]
+    decisions = [{"id": s["id"], "prompt_id": s["prompt_id"], "score": 1.0, "accepted": accepted(i), "reason": ""}
+                 for i, s in enumerate(samples)]
+    (tmp_path / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    (tmp_path / "decisions.jsonl").write_text("".join(json.dumps(d) + "\n" for d in decisions))
+
+
+def run_cli(tmp_path, model_dir, *extra):
+    finetune.main(["--model", str(model_dir), "--samples", str(tmp_path / "samples.jsonl"),
+                   "--decisions", str(tmp_path / "decisions.jsonl"), "--out-model", str(tmp_path / "model"),
+                   "--out-adapter", str(tmp_path / "adapter"), "--out-stats", str(tmp_path / "finetune.json"),
+                   "--steps", "6", "--batch-size", "2", "--lr", "0.01", *extra])
+    return json.loads((tmp_path / "finetune.json").read_text())
+
+
+def test_only_accepted_samples_are_trained_on(tmp_path):
+    write_round(tmp_path, accepted=lambda i: i % 2 == 0)
+    kept = finetune.accepted_samples(tmp_path / "samples.jsonl", tmp_path / "decisions.jsonl")
+    assert [s["id"] for s in kept] == ["t0#0", "t2#0", "t4#0"]
+
+
+def test_encode_masks_padding_and_optionally_the_prompt(tiny_model_dir):
+    tokenizer = load_tokenizer(tiny_model_dir)
+    samples = [{"prompt": PROMPT, "completion": "\n    return x + 7\n"}, {"prompt": "def f", "completion": "()"}]
+    ids, labels, attention = finetune.encode(samples, tokenizer, finetune.FinetuneConfig())
+    assert ids.shape == labels.shape == attention.shape
+    assert (labels[attention == 0] == -100).all() and (labels[attention == 1] != -100).all()
+    ids, labels, _ = finetune.encode(samples, tokenizer, finetune.FinetuneConfig(loss_on_prompt=False))
+    n_prompt = len(tokenizer(PROMPT).input_ids)
+    assert (labels[0, :n_prompt] == -100).all() and (labels[0, n_prompt] != -100)
+
+
+def test_lora_round_changes_the_model_and_saves_adapter_and_merged_weights(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir)
+    assert stats["n_train"] == 6 and not stats["skipped"]
+    assert (tmp_path / "adapter" / "adapter_config.json").exists()
+    before = load_model(tiny_model_dir).state_dict()
+    after = load_model(tmp_path / "model").state_dict()
+    assert set(before) == set(after)  # merged: a plain model again, no LoRA modules
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed and all("c_attn" in k for k in changed)  # LoRA only touched its target modules
+    assert stats["history"][-1]["loss"] < stats["history"][0]["loss"]
+
+
+def test_a_gate_that_accepts_nothing_carries_the_model_forward(tmp_path, tiny_model_dir, capsys):
+    write_round(tmp_path, accepted=lambda i: False)
+    stats = run_cli(tmp_path, tiny_model_dir)
+    assert stats["skipped"] and stats["n_train"] == 0
+    assert "WARNING: the gate accepted no sample" in capsys.readouterr().err
+    before, after = load_model(tiny_model_dir).state_dict(), load_model(tmp_path / "model").state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_a_sample_without_a_decision_is_an_error(tmp_path):
+    write_round(tmp_path, accepted=lambda i: True)
+    lines = (tmp_path / "decisions.jsonl").read_text().splitlines()
+    (tmp_path / "decisions.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(ValueError, match="no decision for sample"):
+        finetune.accepted_samples(tmp_path / "samples.jsonl", tmp_path / "decisions.jsonl")

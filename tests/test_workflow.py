@@ -1,0 +1,115 @@
+"""The real workflow, end to end: Snakemake runs every stage on config/integration.yaml in a temp directory.
+Then dry runs check that a changed setting replans only the jobs it affects (narrow params)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+CONFIG = REPO / "config" / "integration.yaml"
+HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "generate", "gate", "finetune", "score"}
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(configfile), "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1500)
+
+
+def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """Job counts from a dry run's 'Job stats' table."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("run")
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_the_run_writes_metrics_for_every_cell(finished_run):
+    config = yaml.safe_load(CONFIG.read_text())
+    table = pd.read_csv(finished_run / "results/metrics.csv")
+    for column in ["model", "gate", "seed", "round", "benchmark", "pass_at_1", "n_generated", "n_accepted",
+                   "acceptance_rate"]:
+        assert column in table.columns
+    rounds = config["rounds"]
+    assert len(table) == len(config["gates"]) * (rounds + 1)
+    assert sorted(table["round"].unique()) == list(range(rounds + 1))
+    # Round 0 is the same base model under every gate; later rounds count what their gate saw.
+    assert table[table["round"] == 0].pass_at_1.nunique() == 1
+    later = table[table["round"] > 0]
+    assert (later.n_generated == config["microtasks"]["pool_size"]).all()
+    none_rows = later[later.gate == "none"]
+    assert (none_rows.n_accepted == none_rows.n_generated).all() and (none_rows.acceptance_rate == 1).all()
+    assert table.pass_at_1.between(0, 1).all()
+    png = finished_run / "results/figures/pass_at_1.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_round_has_its_stage_outputs_and_logs(finished_run):
+    run = finished_run / "results/runs/tiny/compile/seed0/round2"
+    for name in ["samples.jsonl", "decisions.jsonl", "finetune.json", "model/config.json", "score/microtasks.json"]:
+        assert (run / name).exists(), name
+    assert (finished_run / "results/base/tiny/model/model.safetensors").exists()
+    assert (finished_run / "results/logs/finetune/tiny/compile/seed0/round2.log").exists()
+    assert (finished_run / "results/benchmarks/pretrain/tiny.tsv").exists()
+
+
+def test_a_finished_run_has_nothing_left_to_do(finished_run):
+    assert planned_jobs(snakemake(finished_run, "-n")) == {}
+
+
+def changed_config(tmp_path: Path, section: str, key: str, value) -> Path:
+    config = yaml.safe_load(CONFIG.read_text())
+    config.setdefault(section, {})[key] = value
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_a_scoring_setting_reruns_only_scoring(finished_run, tmp_path):
+    jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "score", "timeout_s", 4)))
+    assert set(jobs) & HEAVY_RULES == {"score"}
+    assert jobs["score"] == 5
+
+
+def test_a_finetuning_setting_spares_the_base_model_and_round_one_samples(finished_run, tmp_path):
+    jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "finetune", "lr", 0.01)))
+    assert not {"microtasks", "corpus", "tokenizer", "pretrain"} & set(jobs)
+    assert jobs["finetune"] == 4  # 2 gates x 2 rounds
+    assert jobs["generate"] == 2 and jobs["gate"] == 2  # round 2 only: it samples from the new round-1 model
+
+
+def test_a_figure_setting_reruns_only_the_figure(finished_run, tmp_path):
+    jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "figures", "dpi", 80)))
+    assert set(jobs) - {"all"} == {"figures"}
+
+
+def test_an_unknown_gate_fails_before_any_job(tmp_path):
+    config = yaml.safe_load(CONFIG.read_text())
+    config["gates"] = ["none", "magic"]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, configfile=path)
+    assert result.returncode != 0
+    assert "config key 'gates[1]': unknown gate 'magic'" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()

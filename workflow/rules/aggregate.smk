@@ -1,0 +1,22 @@
+rule aggregate:
+    """One row per (model, gate, seed, round, benchmark) -> results/metrics.csv (round 0 under every gate)."""
+    input:
+        scores=score_files(),
+        decisions=decision_files(),
+    output:
+        "results/metrics.csv",
+    log:
+        f"{LOGS}/aggregate/aggregate.log",
+    benchmark:
+        f"{BENCHMARKS}/aggregate/aggregate.tsv"
+    localrule: True
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        gates=config["gates"],
+    shell:
+        "python -m gatedloop.aggregate --scores {input.scores} --gates {params.gates} --out {output} > {log} 2>&1"

@@ -1,0 +1,29 @@
+rule finetune:
+    """LoRA on this round's accepted samples (replace mode), merged into the round-r model."""
+    input:
+        model=previous_model,
+        samples=f"{RUN}/samples.jsonl",
+        decisions=f"{RUN}/decisions.jsonl",
+    output:
+        model=directory(f"{RUN}/model"),
+        adapter=directory(f"{RUN}/adapter"),
+        stats=f"{RUN}/finetune.json",
+    log:
+        f"{LOGS}/finetune/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.log",
+    benchmark:
+        f"{BENCHMARKS}/finetune/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        settings=cli(config["finetune"]),
+        device=config["device"],
+        seed=lambda wc: job_seed(wc, "finetune"),
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.finetune --model {input.model} --samples {input.samples}"
+        " --decisions {input.decisions} --out-model {output.model} --out-adapter {output.adapter}"
+        " --out-stats {output.stats} --device {params.device} --threads {threads} {params.settings}"
+        " --seed {params.seed} > {log} 2>&1"

@@ -1,0 +1,23 @@
+rule gate:
+    """The round's gate decides, per sample, whether it is trained on."""
+    input:
+        samples=f"{RUN}/samples.jsonl",
+    output:
+        f"{RUN}/decisions.jsonl",
+    log:
+        f"{LOGS}/gate/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.log",
+    benchmark:
+        f"{BENCHMARKS}/gate/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        options=lambda wc: json.dumps(
+            config["gate_options"].get(wc.gate, {}), sort_keys=True
+        ),
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.gate --gate {wildcards.gate} --samples {input.samples}"
+        " --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"

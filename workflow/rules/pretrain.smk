@@ -1,0 +1,24 @@
+rule pretrain:
+    """Train the tiny round-0 model from scratch; saved as a plain Hugging Face model directory."""
+    input:
+        corpus="results/base/{model}/corpus.jsonl",
+        tokenizer="results/base/{model}/tokenizer",
+    output:
+        directory("results/base/{model}/model"),
+    log:
+        f"{LOGS}/pretrain/{{model}}.log",
+    benchmark:
+        f"{BENCHMARKS}/pretrain/{{model}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        shape=lambda wc: cli(config["models"][wc.model]["shape"]),
+        pretrain=lambda wc: cli(config["models"][wc.model]["pretrain"]),
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.pretrain --corpus {input.corpus}"
+        " --tokenizer {input.tokenizer} --out {output} --threads {threads} {params.shape} {params.pretrain}"
+        " > {log} 2>&1"

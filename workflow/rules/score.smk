@@ -1,0 +1,33 @@
+BENCHMARK_DATA = {"microtasks": f"{MICROTASKS}/heldout.jsonl"}
+
+
+rule score:
+    """Score a round's model on one held-out benchmark; every completion runs in the sandbox."""
+    input:
+        model=this_model,
+        data=lambda wc: BENCHMARK_DATA.get(wc.benchmark, []),
+    output:
+        summary=f"{RUN}/score/{{benchmark}}.json",
+        verdicts=f"{RUN}/score/{{benchmark}}.verdicts.jsonl",
+    log:
+        f"{LOGS}/score/{{model}}/{{gate}}/seed{{seed}}/round{{round}}/{{benchmark}}.log",
+    benchmark:
+        f"{BENCHMARKS}/score/{{model}}/{{gate}}/seed{{seed}}/round{{round}}/{{benchmark}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        sampling=cli(config["score"], "benchmarks", "backend", "timeout_s"),
+        backend=config["score"]["backend"],
+        timeout_s=config["score"]["timeout_s"],
+        device=config["device"],
+        data=lambda wc, input: f"--data {input.data}" if input.data else "",
+        seed=lambda wc: job_seed(wc, "score"),
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.score --model {input.model} --benchmark {wildcards.benchmark}"
+        " {params.data} --out {output.verdicts} --summary {output.summary} --backend {params.backend}"
+        " --device {params.device} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
+        " {params.sampling} > {log} 2>&1"
