@@ -34,7 +34,7 @@ def test_split_is_disjoint_stable_and_large_enough():
     pool = {t.task_id for t in splits["pool"]}
     assert len(heldout) >= 100
     assert not heldout & pretrain and not heldout & pool
-    assert pool <= pretrain and len(pool) == 256
+    assert not pool & pretrain and len(pool) == 256
     combos = {(t.family, json.dumps(t.params, sort_keys=True)) for t in splits["heldout"]}
     train_combos = {(t.family, json.dumps(t.params, sort_keys=True)) for t in splits["pretrain"]}
     assert not combos & train_combos
@@ -46,7 +46,7 @@ def test_split_is_disjoint_stable_and_large_enough():
 
 def test_pool_larger_than_training_split_is_an_error():
     with pytest.raises(ValueError, match="pool_size"):
-        microtasks.split_tasks(0.5, seed=0, pool_size=10_000)
+        microtasks.split_tasks(0.5, seed=0, pool_size=600)
 
 
 def test_cli_writes_three_files(tmp_path):

@@ -20,6 +20,7 @@ from pathlib import Path
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import atomic_path, read_jsonl, write_json
 from gatedloop.models import load_model, load_tokenizer, save_model
+from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, seed_everything, set_threads
 
 
@@ -27,13 +28,15 @@ from gatedloop.runtime import device_for, seed_everything, set_threads
 class FinetuneConfig:
     steps: int = 60
     batch_size: int = 8
-    lr: float = 2e-3
+    lr: float = 5e-3
     warmup_steps: int = 5
     max_len: int = 128
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.0
-    target_modules: list[str] = field(default_factory=lambda: ["c_attn"])
+    # GPT-2 names: attention (c_attn, and c_proj in both blocks) and MLP (c_fc). Other architectures name
+    # theirs differently (q_proj, v_proj, ...): set finetune.target_modules in config.
+    target_modules: list[str] = field(default_factory=lambda: ["c_attn", "c_proj", "c_fc"])
     loss_on_prompt: bool = True  # the sample is code in a repository: prompt and body alike
     seed: int = 0
 
@@ -128,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     set_threads(args.threads)
     cfg = dataclass_from_args(FinetuneConfig, args)
     samples = accepted_samples(args.samples, args.decisions)
-    stats = {"config": asdict(cfg), "n_train": len(samples), "skipped": not samples}
+    stats = {"config": asdict(cfg), "base_model": args.model, "n_train": len(samples), "skipped": not samples,
+             "provenance": environment()}
     start = time.perf_counter()
     if not samples:
         print(f"WARNING: the gate accepted no sample in {args.decisions}; the model is carried forward unchanged",

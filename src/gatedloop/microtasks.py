@@ -3,8 +3,9 @@
 Each task is a function signature with a one-line docstring (the prompt), a reference body, and asserts on
 boundary inputs whose expected values come from running the reference. A *family* is one template
 (``add_value``, ``clamp``, ...); its *parameters* are the constants the docstring states (``7``, ``[2, 9]``).
-Tasks are split by (family, parameters): a held-out combination never appears in pre-training, in the prompt
-pool, or in any fine-tuning data, so the held-out benchmark measures whether the model reads its prompt.
+Tasks are split by (family, parameters) into three disjoint sets: a held-out combination never appears in
+pre-training, in the prompt pool, or in any fine-tuning data, so the held-out benchmark measures whether the
+model reads its prompt; pool prompts are not pre-trained on either.
 
 CLI: ``python -m gatedloop.microtasks --out-dir DIR [--heldout-fraction F] [--seed S] [--pool-size N]`` writes
 ``pretrain.jsonl`` (tasks for the pre-training corpus), ``pool.jsonl`` (the fixed prompt pool used for
@@ -165,14 +166,22 @@ def is_heldout(task_id: str, fraction: float, seed: int) -> bool:
 
 
 def split_tasks(fraction: float, seed: int, pool_size: int) -> dict[str, list[Task]]:
-    """Return {"pretrain", "pool", "heldout"}; the pool is a seeded sample of the non-held-out tasks."""
+    """Return three disjoint splits {"pretrain", "pool", "heldout"}.
+
+    The pool (prompts the model completes every round) is a seeded sample of the non-held-out tasks and is kept
+    out of pre-training too: like a real prompt pool, the model has not memorised its answers, so its samples
+    are imperfect and the loop has errors to feed back.
+    """
     tasks = all_tasks()
     heldout = [t for t in tasks if is_heldout(t.task_id, fraction, seed)]
     train = [t for t in tasks if not is_heldout(t.task_id, fraction, seed)]
-    if pool_size > len(train):
-        raise ValueError(f"microtasks.pool_size={pool_size} exceeds the {len(train)} non-held-out tasks")
+    if pool_size >= len(train):
+        raise ValueError(f"microtasks.pool_size={pool_size} leaves nothing to pre-train on: "
+                         f"there are {len(train)} non-held-out tasks")
     pool = sorted(random.Random(seed).sample(train, pool_size), key=lambda t: t.task_id)
-    return {"pretrain": train, "pool": pool, "heldout": heldout}
+    pool_ids = {t.task_id for t in pool}
+    pretrain = [t for t in train if t.task_id not in pool_ids]
+    return {"pretrain": pretrain, "pool": pool, "heldout": heldout}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

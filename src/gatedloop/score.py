@@ -18,6 +18,7 @@ from gatedloop.backends import BACKENDS, SamplingParams
 from gatedloop.benchmarks import BENCHMARKS
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import write_json, write_jsonl
+from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, set_threads
 from gatedloop.sandbox import Limits, run_programs
 
@@ -34,10 +35,11 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
              "seconds": round(v.seconds, 3), "completion": c, "family": t.family}
             for t, c, v in zip(tasks, completions, verdicts, strict=True)]
     n_passed = sum(r["passed"] for r in rows)
-    summary = {"benchmark": benchmark_name, "n_tasks": len(rows), "n_passed": n_passed,
+    summary = {"benchmark": benchmark_name, "model": model, "backend": backend, "seed": seed,
+               "n_tasks": len(rows), "n_passed": n_passed,
                "pass_at_1": n_passed / len(rows) if rows else 0.0, "sampling": asdict(params),
                "generation_seconds": round(generated - started, 2),
-               "execution_seconds": round(time.perf_counter() - generated, 2)}
+               "execution_seconds": round(time.perf_counter() - generated, 2), "provenance": environment()}
     return rows, summary
 
 
