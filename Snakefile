@@ -47,6 +47,7 @@ include: "workflow/rules/generate.smk"
 include: "workflow/rules/gate.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/score.smk"
+include: "workflow/rules/audit.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 
@@ -56,3 +57,4 @@ rule all:
     input:
         "results/metrics.csv",
         "results/figures/pass_at_1.png",
+        "results/figures/gate_audit.png" if config["audit"]["enabled"] else [],

@@ -50,5 +50,20 @@ def test_cli_writes_csv(tmp_path):
 
 
 def test_a_path_without_keys_is_rejected(tmp_path):
-    with pytest.raises(ValueError, match="not a score path"):
+    with pytest.raises(ValueError, match="not a path like runs/<model>"):
         aggregate.parse_score_path(tmp_path / "x.json")
+
+
+def test_audit_columns_join_by_key_and_the_first_self_confirming_round_is_reported(tmp_path):
+    paths = make_tree(tmp_path, gates=("none",), rounds=2)
+    audits = []
+    for r, confirming in [(0, False), (1, True), (2, True)]:
+        path = tmp_path / f"runs/tiny/none/seed0/round{r}/audit.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"auroc": 0.9 - 0.2 * r, "acceptance_rate": 0.5 + 0.1 * r,
+                                    "self_confirming": confirming}))
+        audits.append(path)
+    table = aggregate.collect(paths, ["none"], audits)
+    assert table.audit_auroc.tolist() == pytest.approx([0.9, 0.7, 0.5])
+    assert table.audit_acceptance_rate.tolist() == pytest.approx([0.5, 0.6, 0.7])
+    assert (table.first_self_confirming_round == 1).all()

@@ -72,3 +72,18 @@ def test_a_sample_without_a_decision_is_an_error(tmp_path):
     (tmp_path / "decisions.jsonl").write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(ValueError, match="no decision for sample"):
         finetune.accepted_samples(tmp_path / "samples.jsonl", tmp_path / "decisions.jsonl")
+
+
+def test_the_budget_caps_training_samples_with_a_seeded_subset():
+    accepted = [{"id": str(i)} for i in range(10)]
+    subset = finetune.training_subset(accepted, 4, seed=1)
+    assert len(subset) == 4 and subset == finetune.training_subset(accepted, 4, seed=1)
+    assert subset != finetune.training_subset(accepted, 4, seed=2)
+    assert finetune.training_subset(accepted, None, seed=1) == accepted
+    assert finetune.training_subset(accepted, 20, seed=1) == accepted
+
+
+def test_cli_records_accepted_and_trained_counts_under_a_budget(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "2")
+    assert (stats["n_accepted"], stats["n_train"], stats["max_train"]) == (6, 2, 2)

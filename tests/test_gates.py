@@ -14,7 +14,7 @@ def sample(i, completion):
 
 def test_registry_lists_the_gates_and_rejects_unknown_names():
     assert {"none", "compile"} <= set(GATES.names())
-    with pytest.raises(KeyError, match="unknown gate 'magic'; known: compile, none"):
+    with pytest.raises(KeyError, match="unknown gate 'magic'; known: binary, compile, compile_quality, cross"):
         GATES.get("magic")
 
 

@@ -17,7 +17,7 @@ from conftest import REPO
 pytestmark = pytest.mark.integration
 
 CONFIG = REPO / "config" / "integration.yaml"
-HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "generate", "gate", "finetune", "score"}
+HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "generate", "gate", "finetune", "score", "audit"}
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG) -> subprocess.CompletedProcess:
@@ -60,14 +60,21 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     assert (later.n_generated == config["microtasks"]["pool_size"]).all()
     none_rows = later[later.gate == "none"]
     assert (none_rows.n_accepted == none_rows.n_generated).all() and (none_rows.acceptance_rate == 1).all()
+    perplexity = later[later.gate == "perplexity"]
+    assert (perplexity.n_accepted == perplexity.n_generated // 2).all()  # keep_fraction 0.5 of each round
     assert table.pass_at_1.between(0, 1).all()
-    png = finished_run / "results/figures/pass_at_1.png"
-    assert png.read_bytes()[:4] == b"\x89PNG"
+    # The audit ran for every gate and round, round 0 included; `none` accepts every audit sample.
+    assert table.audit_acceptance_rate.notna().all()
+    assert (table[table.gate == "none"].audit_acceptance_rate == 1).all()
+    assert table.audit_correct_rate.between(0, 1).all()
+    for figure in ("pass_at_1.png", "gate_audit.png"):
+        assert (finished_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_every_round_has_its_stage_outputs_and_logs(finished_run):
     run = finished_run / "results/runs/tiny/compile/seed0/round2"
-    for name in ["samples.jsonl", "decisions.jsonl", "finetune.json", "model/config.json", "score/microtasks.json"]:
+    for name in ["samples.jsonl", "decisions.jsonl", "finetune.json", "model/config.json", "score/microtasks.json",
+                 "audit.json", "audit_samples.jsonl"]:
         assert (run / name).exists(), name
     assert (finished_run / "results/base/tiny/model/model.safetensors").exists()
     assert (finished_run / "results/logs/finetune/tiny/compile/seed0/round2.log").exists()
@@ -89,19 +96,20 @@ def changed_config(tmp_path: Path, section: str, key: str, value) -> Path:
 def test_a_scoring_setting_reruns_only_scoring(finished_run, tmp_path):
     jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "score", "timeout_s", 4)))
     assert set(jobs) & HEAVY_RULES == {"score"}
-    assert jobs["score"] == 5
+    assert jobs["score"] == 7  # round 0 once + 3 gates x 2 rounds
 
 
 def test_a_finetuning_setting_spares_the_base_model_and_round_one_samples(finished_run, tmp_path):
     jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "finetune", "lr", 0.01)))
     assert not {"microtasks", "corpus", "tokenizer", "pretrain"} & set(jobs)
-    assert jobs["finetune"] == 4  # 2 gates x 2 rounds
-    assert jobs["generate"] == 2 and jobs["gate"] == 2  # round 2 only: it samples from the new round-1 model
+    assert jobs["finetune"] == 6  # 3 gates x 2 rounds
+    assert jobs["generate"] == 3 and jobs["gate"] == 3  # round 2 only: it samples from the new round-1 model
+    assert jobs["audit"] == 6  # rounds 1-2 of each gate; round-0 audits judge the unchanged base model
 
 
 def test_a_figure_setting_reruns_only_the_figure(finished_run, tmp_path):
     jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "figures", "dpi", 80)))
-    assert set(jobs) - {"all"} == {"figures"}
+    assert set(jobs) - {"all"} == {"figures", "figure_gate_audit"}
 
 
 def test_an_unknown_gate_fails_before_any_job(tmp_path):
@@ -113,3 +121,19 @@ def test_an_unknown_gate_fails_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "config key 'gates[1]': unknown gate 'magic'" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_the_budget_sizes_generation_for_quantile_gates_and_caps_training(tmp_path):
+    config = yaml.safe_load(CONFIG.read_text())
+    config["budget"] = {"accepted_per_round": 12}  # perplexity keeps 0.5: it must generate 24
+    path = tmp_path / "budget.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path / "run", "-n", "--printshellcmds", configfile=path)
+    assert result.returncode == 0, result.stderr
+    commands = [line for line in result.stdout.splitlines() if "python -m gatedloop." in line]
+    generate = {re.search(r"runs/tiny/(\w+)/seed0/round1/samples", c)[1]: c for c in commands
+                if "gatedloop.generate" in c and "round1/samples" in c}
+    assert "--n-samples 24" in generate["perplexity"]
+    assert "--n-samples" not in generate["none"] and "--n-samples" not in generate["compile"]
+    finetunes = [c for c in commands if "gatedloop.finetune" in c]
+    assert len(finetunes) == 6 and all("--max-train 12" in c for c in finetunes)

@@ -18,17 +18,36 @@ from gatedloop.io import atomic_path, read_json, read_jsonl
 SCORE_PATH = re.compile(
     r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/seed(?P<seed>\d+)/round(?P<round>\d+)/score/(?P<benchmark>[^/]+)\.json$"
 )
+AUDIT_PATH = re.compile(r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/seed(?P<seed>\d+)/round(?P<round>\d+)/audit\.json$")
+AUDIT_FIELDS = ["correct_rate", "acceptance_rate", "precision", "recall", "auroc", "auroc_low", "auroc_high",
+                "precision_gain", "precision_gain_low", "precision_gain_high", "tv", "self_confirming"]
 BASE_GATE = "base"
 COLUMNS = ["model", "gate", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
-           "n_accepted", "acceptance_rate", "n_train", "finetune_skipped"]
+           "n_accepted", "acceptance_rate", "n_train", "finetune_skipped",
+           *(f"audit_{name}" for name in AUDIT_FIELDS), "first_self_confirming_round"]
+
+
+def _parse(pattern: re.Pattern, path: str | Path, example: str) -> dict:
+    match = pattern.search(Path(path).as_posix())
+    if not match:
+        raise ValueError(f"{path}: not a path like {example}")
+    keys = match.groupdict()
+    return {**keys, "seed": int(keys["seed"]), "round": int(keys["round"])}
 
 
 def parse_score_path(path: str | Path) -> dict:
-    match = SCORE_PATH.search(Path(path).as_posix())
-    if not match:
-        raise ValueError(f"{path}: not a score path like runs/<model>/<gate>/seed<N>/round<R>/score/<bench>.json")
-    keys = match.groupdict()
-    return {**keys, "seed": int(keys["seed"]), "round": int(keys["round"])}
+    return _parse(SCORE_PATH, path, "runs/<model>/<gate>/seed<N>/round<R>/score/<benchmark>.json")
+
+
+def audit_columns(audit_paths: Sequence[str | Path]) -> dict[tuple, dict]:
+    """(model, gate, seed, round) -> audit_* columns."""
+    audits = {}
+    for path in audit_paths:
+        keys = _parse(AUDIT_PATH, path, "runs/<model>/<gate>/seed<N>/round<R>/audit.json")
+        stats = read_json(path)
+        audits[(keys["model"], keys["gate"], keys["seed"], keys["round"])] = {
+            f"audit_{name}": stats.get(name) for name in AUDIT_FIELDS}
+    return audits
 
 
 def round_counts(round_dir: Path) -> dict:
@@ -46,9 +65,10 @@ def round_counts(round_dir: Path) -> dict:
     return counts
 
 
-def collect(score_paths: Sequence[str | Path], gates: Sequence[str]):
+def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths: Sequence[str | Path] = ()):
     import pandas as pd
 
+    audits = audit_columns(audit_paths)
     rows = []
     for path in score_paths:
         keys = parse_score_path(path)
@@ -59,17 +79,28 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str]):
             rows += [{**row, "gate": gate} for gate in gates]
         else:
             rows.append(row)
+    for row in rows:
+        row.update(audits.get((row["model"], row["gate"], row["seed"], row["round"]), {}))
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    table["first_self_confirming_round"] = first_self_confirming_round(table)
     return table.sort_values(["model", "gate", "seed", "benchmark", "round"], ignore_index=True)
+
+
+def first_self_confirming_round(table):
+    """Per (model, gate, seed): the first round whose audit cannot be told from a rubber stamp (NaN if none)."""
+    confirming = table["audit_self_confirming"].astype("boolean").fillna(False).astype(bool)
+    first = table["round"].where(confirming).groupby([table.model, table.gate, table.seed]).transform("min")
+    return first
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scores", nargs="+", required=True)
+    parser.add_argument("--audits", nargs="*", default=[], help="audit.json files to join by key")
     parser.add_argument("--gates", nargs="+", required=True, help="gates the round-0 rows are repeated under")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    table = collect(args.scores, args.gates)
+    table = collect(args.scores, args.gates, args.audits)
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     print(f"{len(table)} rows -> {args.out}")

@@ -1,7 +1,11 @@
 """Figures from the aggregated metrics table only (never from models), so they refresh in seconds.
 
-CLI: ``python -m gatedloop.figures --metrics metrics.csv --out pass_at_1.png [--dpi N]``: pass@1 against
-round, one panel per (model, benchmark), one line per gate (mean over seeds, with the seeds' range shaded).
+CLI: ``python -m gatedloop.figures --metrics metrics.csv --out FIG.png [--kind KIND] [--dpi N]``. Kinds:
+- ``pass_at_1``: pass@1 against round, one panel per (model, benchmark), one line per gate (mean over seeds,
+  with the seeds' range shaded);
+- ``gate_audit``: one panel per (model, gate): pass@1, the gate's training acceptance rate, and its held-out
+  audit AUROC with the bootstrap interval (the study's Figure 7 plus the audit; the rubber stamp shows as
+  acceptance rising while AUROC falls to 0.5).
 """
 
 from __future__ import annotations
@@ -39,15 +43,55 @@ def plot_pass_at_1(table, out: Path, dpi: int = 120) -> None:
     plt.close(fig)
 
 
+def plot_gate_audit(table, out: Path, dpi: int = 120) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = sorted(table.groupby(["model", "gate"]).groups)
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+    for ax, (model, gate) in zip(axes.flat, panels, strict=False):
+        cell = table[(table.model == model) & (table.gate == gate)]
+        for benchmark, rows_b in cell.groupby("benchmark"):
+            mean = rows_b.groupby("round")["pass_at_1"].mean()
+            ax.plot(mean.index, mean.values, marker="o", label=f"pass@1 ({benchmark})")
+        per_round = cell.drop_duplicates(["seed", "round"]).groupby("round")
+        accepted = per_round["acceptance_rate"].mean().dropna()
+        ax.plot(accepted.index, accepted.values, marker="s", label="acceptance (training)")
+        if "audit_auroc" in cell and cell["audit_auroc"].notna().any():
+            auroc = per_round["audit_auroc"].mean()
+            (line,) = ax.plot(auroc.index, auroc.values, marker="^", label="audit AUROC")
+            ax.fill_between(auroc.index, per_round["audit_auroc_low"].mean(), per_round["audit_auroc_high"].mean(),
+                            color=line.get_color(), alpha=0.15)
+        ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+        ax.set(title=f"{model} · {gate}", xlabel="round", ylim=(0, 1.02))
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    plt.close(fig)
+
+
+PLOTS = {"pass_at_1": plot_pass_at_1, "gate_audit": plot_gate_audit}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     import pandas as pd
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--metrics", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--kind", choices=sorted(PLOTS), default="pass_at_1")
     parser.add_argument("--dpi", type=int, default=120)
     args = parser.parse_args(argv)
-    plot_pass_at_1(pd.read_csv(args.metrics), args.out, args.dpi)
+    PLOTS[args.kind](pd.read_csv(args.metrics), args.out, args.dpi)
     print(f"-> {args.out}")
 
 

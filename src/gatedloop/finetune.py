@@ -41,6 +41,16 @@ class FinetuneConfig:
     seed: int = 0
 
 
+def training_subset(accepted: list[dict], max_train: int | None, seed: int) -> list[dict]:
+    """Up to ``max_train`` accepted samples (the per-round budget), a seeded random subset when over budget."""
+    if max_train is None or len(accepted) <= max_train:
+        return accepted
+    import random
+
+    keep = sorted(random.Random(seed).sample(range(len(accepted)), max_train))
+    return [accepted[i] for i in keep]
+
+
 def accepted_samples(samples_path: Path, decisions_path: Path) -> list[dict]:
     """Samples whose decision accepted them; every sample must have exactly one decision."""
     decisions = {d["id"]: d for d in read_jsonl(decisions_path)}
@@ -124,15 +134,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out-model", type=Path, required=True)
     parser.add_argument("--out-adapter", type=Path, required=True)
     parser.add_argument("--out-stats", type=Path, required=True)
+    parser.add_argument("--max-train", type=int, default=None, help="train on at most this many accepted samples")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1)
     add_dataclass_args(parser, FinetuneConfig)
     args = parser.parse_args(argv)
     set_threads(args.threads)
     cfg = dataclass_from_args(FinetuneConfig, args)
-    samples = accepted_samples(args.samples, args.decisions)
-    stats = {"config": asdict(cfg), "base_model": args.model, "n_train": len(samples), "skipped": not samples,
-             "provenance": environment()}
+    accepted = accepted_samples(args.samples, args.decisions)
+    samples = training_subset(accepted, args.max_train, cfg.seed)
+    stats = {"config": asdict(cfg), "base_model": args.model, "n_accepted": len(accepted), "n_train": len(samples),
+             "max_train": args.max_train, "skipped": not samples, "provenance": environment()}
     start = time.perf_counter()
     if not samples:
         print(f"WARNING: the gate accepted no sample in {args.decisions}; the model is carried forward unchanged",

@@ -23,7 +23,8 @@ def load_samples(path: Path) -> list[Sample]:
         missing = {"id", "prompt_id", "prompt", "completion"} - row.keys()
         if missing:
             raise ValueError(f"{path}:{lineno}: sample is missing {', '.join(sorted(missing))}")
-        samples.append(Sample(str(row["id"]), str(row["prompt_id"]), row["prompt"], row["completion"]))
+        samples.append(Sample(str(row["id"]), str(row["prompt_id"]), row["prompt"], row["completion"],
+                              tuple(row.get("tests", ()))))
     return samples
 
 
@@ -37,12 +38,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     gate_cls = GATES.get(args.gate)
-    if gate_cls.needs_model:
+    if gate_cls.scores_with:
         if not args.model:
             parser.error(f"gate {args.gate!r} scores with the model: pass --model")
         set_threads(args.threads)
     samples = load_samples(args.samples)
-    decisions = gate_cls(json.loads(args.options), model=args.model).decide(samples)
+    decisions = gate_cls(json.loads(args.options), model=args.model, threads=args.threads).decide(samples)
     write_jsonl(args.out, (d.to_json() for d in decisions))
     accepted = sum(d.accepted for d in decisions)
     print(f"gate {args.gate}: accepted {accepted} of {len(decisions)}")

@@ -1,9 +1,10 @@
 """Generate one round's samples: the previous round's model completes every prompt of the fixed pool.
 
 CLI: ``python -m gatedloop.generate --model DIR --prompts pool.jsonl --out samples.jsonl --seed S
-[--samples-per-prompt N] [--backend transformers] [sampling options] [--threads N]``. Output lines are
-``{"id", "prompt_id", "prompt", "completion"}`` (plus ``tests`` where the prompt has them, for gates that run
-tests); ids are ``<prompt_id>#<k>``.
+[--samples-per-prompt N | --n-samples N] [--backend transformers] [sampling options] [--threads N]``. Output
+lines are ``{"id", "prompt_id", "prompt", "completion"}`` (plus ``tests`` where the prompt has them, for gates
+that run tests); ids are ``<prompt_id>#<k>``. ``--n-samples`` cycles through the pool in order (sample i
+completes prompt i mod P), for budgets that are not a multiple of the pool size.
 """
 
 from __future__ import annotations
@@ -18,10 +19,17 @@ from gatedloop.io import read_jsonl, write_jsonl
 from gatedloop.runtime import device_for, set_threads
 
 
+def expand(prompts: list[dict], per_prompt: int, n_samples: int | None = None) -> list[tuple[dict, int]]:
+    """(prompt, sample index) pairs: every prompt ``per_prompt`` times, or ``n_samples`` cycling the pool."""
+    if n_samples is None:
+        return [(row, k) for row in prompts for k in range(per_prompt)]
+    return [(prompts[i % len(prompts)], i // len(prompts)) for i in range(n_samples)]
+
+
 def generate_samples(model: str, prompts: list[dict], per_prompt: int, params: SamplingParams, seed: int,
-                     backend: str = "transformers", device: str = "cpu") -> list[dict]:
+                     backend: str = "transformers", device: str = "cpu", n_samples: int | None = None) -> list[dict]:
     generator = BACKENDS.get(backend)(model, device=device)
-    expanded = [(row, k) for row in prompts for k in range(per_prompt)]
+    expanded = expand(prompts, per_prompt, n_samples)
     completions = generator.generate([row["prompt"] for row, _ in expanded], params, seed=seed)
     samples = []
     for (row, k), completion in zip(expanded, completions, strict=True):
@@ -40,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--samples-per-prompt", type=int, default=1)
+    parser.add_argument("--n-samples", type=int, default=None, help="total samples, cycling through the pool")
     parser.add_argument("--backend", default="transformers", help=f"one of: {', '.join(BACKENDS.names())}")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1)
@@ -48,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     set_threads(args.threads)
     samples = generate_samples(args.model, read_jsonl(args.prompts), args.samples_per_prompt,
                                dataclass_from_args(SamplingParams, args), args.seed, args.backend,
-                               device_for(args.device))
+                               device_for(args.device), args.n_samples)
     write_jsonl(args.out, samples)
     print(f"{len(samples)} samples -> {args.out}")
 

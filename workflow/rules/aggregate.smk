@@ -3,6 +3,7 @@ rule aggregate:
     input:
         scores=score_files(),
         decisions=decision_files(),
+        audits=audit_files(),
     output:
         "results/metrics.csv",
     log:
@@ -19,4 +20,5 @@ rule aggregate:
     params:
         gates=config["gates"],
     shell:
-        "python -m gatedloop.aggregate --scores {input.scores} --gates {params.gates} --out {output} > {log} 2>&1"
+        "python -m gatedloop.aggregate --scores {input.scores} --audits {input.audits} --gates {params.gates}"
+        " --out {output} > {log} 2>&1"

@@ -3,10 +3,12 @@
 #   results/runs/{model}/{gate}/seed{seed}/round{round}/       one round of one cell
 #   results/runs/{model}/base/seed{seed}/round0/score/         round 0, scored once per (model, seed)
 import json
+import math
 import os
 import shlex
 
 from gatedloop.cli import to_cli_args
+from gatedloop.gates import GATES
 
 
 wildcard_constraints:
@@ -51,7 +53,7 @@ def this_model(wildcards):
 
 def job_seed(wildcards, stage):
     """A distinct, reproducible seed per (run seed, round, stage)."""
-    stages = {"generate": 1, "finetune": 2, "score": 3}
+    stages = {"generate": 1, "finetune": 2, "score": 3, "audit": 4}
     return int(wildcards.seed) * 10_000 + int(wildcards.round) * 10 + stages[stage]
 
 
@@ -80,3 +82,72 @@ def decision_files():
         os.path.join(RUN.format(model=m, gate=g, seed=s, round=r), "decisions.jsonl")
         for m, g, s, r in cells(False)
     ]
+
+
+def gate_model(wildcards):
+    """The model a gate scores with: none, the round's own model (self-gates), or a fixed reviewer (cross)."""
+    scores_with = GATES.get(wildcards.gate).scores_with
+    if scores_with == "current":
+        return previous_model(wildcards)
+    if scores_with == "reviewer":
+        reviewer = (
+            config["gate_options"].get(wildcards.gate, {}).get("reviewer", BASE_GATE)
+        )
+        if reviewer == BASE_GATE:
+            return model_dir(wildcards.model, BASE_GATE, wildcards.seed, 0)
+        if reviewer in config["models"]:
+            return model_dir(reviewer, BASE_GATE, wildcards.seed, 0)
+        return reviewer  # a model directory or hub id outside the workflow
+    return None
+
+
+def samples_per_round(gate):
+    """--n-samples for a quantile gate under a budget (accepted / keep fraction), else '' (the whole pool)."""
+    accepted = config["budget"]["accepted_per_round"]
+    keep = GATES.get(gate).keep_fraction(config["gate_options"].get(gate, {}))
+    if accepted is None or keep is None:
+        return ""
+    return f"--n-samples {math.ceil(accepted / keep)}"
+
+
+def max_train():
+    accepted = config["budget"]["accepted_per_round"]
+    return "" if accepted is None else f"--max-train {accepted}"
+
+
+def audit_gate_model(wildcards):
+    """In the audit of round r, a self-gate judges with the round-r model itself (the one that wrote the audit
+    samples); a reviewer gate with its reviewer."""
+    if GATES.get(wildcards.gate).scores_with == "current":
+        return this_model(wildcards)
+    return gate_model(wildcards)
+
+
+def audit_inputs(wildcards):
+    inputs = {"model": this_model(wildcards), "tasks": f"{MICROTASKS}/heldout.jsonl"}
+    model = audit_gate_model(wildcards)
+    if model and (model.startswith("results/") or os.path.isdir(model)):
+        inputs["gate_model"] = model
+    return inputs
+
+
+def audit_files():
+    """One audit per (model, gate, seed, round), round 0 included (a gate judging the base model's code)."""
+    if not config["audit"]["enabled"]:
+        return []
+    rounds = range(0, config["rounds"] + 1)
+    return [
+        os.path.join(RUN.format(model=m, gate=g, seed=s, round=r), "audit.json")
+        for m in config["models"]
+        for g in config["gates"]
+        for s in config["seeds"]
+        for r in rounds
+    ]
+
+
+def gate_inputs(wildcards):
+    inputs = {"samples": os.path.join(RUN.format(**wildcards), "samples.jsonl")}
+    model = gate_model(wildcards)
+    if model and (model.startswith("results/") or os.path.isdir(model)):
+        inputs["model"] = model
+    return inputs

@@ -22,8 +22,9 @@ rule finetune:
         settings=cli(config["finetune"]),
         device=config["device"],
         seed=lambda wc: job_seed(wc, "finetune"),
+        max_train=max_train(),
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.finetune --model {input.model} --samples {input.samples}"
         " --decisions {input.decisions} --out-model {output.model} --out-adapter {output.adapter}"
         " --out-stats {output.stats} --device {params.device} --threads {threads} {params.settings}"
-        " --seed {params.seed} > {log} 2>&1"
+        " --seed {params.seed} {params.max_train} > {log} 2>&1"

@@ -1,7 +1,7 @@
 rule gate:
     """The round's gate decides, per sample, whether it is trained on."""
     input:
-        samples=f"{RUN}/samples.jsonl",
+        unpack(gate_inputs),
     output:
         f"{RUN}/decisions.jsonl",
     log:
@@ -18,6 +18,7 @@ rule gate:
         options=lambda wc: json.dumps(
             config["gate_options"].get(wc.gate, {}), sort_keys=True
         ),
+        model=lambda wc: f"--model {gate_model(wc)}" if gate_model(wc) else "",
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.gate --gate {wildcards.gate} --samples {input.samples}"
-        " --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"
+        " {params.model} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"

@@ -21,7 +21,9 @@ rule generate:
         per_prompt=config["generate"]["samples_per_prompt"],
         device=config["device"],
         seed=lambda wc: job_seed(wc, "generate"),
+        n_samples=lambda wc: samples_per_round(wc.gate),
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.generate --model {input.model} --prompts {input.prompts}"
-        " --out {output} --seed {params.seed} --samples-per-prompt {params.per_prompt} --backend {params.backend}"
+        " --out {output} --seed {params.seed} --samples-per-prompt {params.per_prompt} {params.n_samples}"
+        " --backend {params.backend}"
         " --device {params.device} --threads {threads} {params.sampling} > {log} 2>&1"

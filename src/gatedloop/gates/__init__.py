@@ -8,6 +8,8 @@ from __future__ import annotations
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
 # Importing a gate module registers it.
-from gatedloop.gates import compile_gate, none_gate  # noqa: E402,F401  isort: skip
+from gatedloop.gates import (  # noqa: E402,F401  isort: skip
+    compile_gate, execution_gate, lint_gate, none_gate, quality_gate, self_gates,
+)
 
 __all__ = ["GATES", "Decision", "Gate", "Sample"]

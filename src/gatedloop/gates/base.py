@@ -14,6 +14,7 @@ class Sample:
     prompt_id: str
     prompt: str
     completion: str
+    tests: tuple[str, ...] = ()  # where the prompt pool has tests (microtasks do)
 
     @property
     def program(self) -> str:
@@ -33,14 +34,24 @@ class Decision:
 
 
 class Gate(ABC):
-    """``options`` are the gate's settings from config; ``model`` is the current round's model directory,
-    used only by gates that score with the model (self-gates)."""
+    """``options`` are the gate's settings from config (``gate_options.<name>``); ``model`` is the model a gate
+    scores with (the current round's model for self-gates, the reviewer for ``cross``); ``threads`` is the job's
+    thread budget."""
 
-    needs_model = False
+    # Which model the gate scores with: None (model-independent), "current" (the round's own model: a
+    # self-gate) or "reviewer" (a fixed model named in gate_options.<gate>.reviewer).
+    scores_with: str | None = None
 
-    def __init__(self, options: dict | None = None, model: str | None = None):
+    def __init__(self, options: dict | None = None, model: str | None = None, threads: int = 1):
         self.options = options or {}
         self.model = model
+        self.threads = threads
+
+    @classmethod
+    def keep_fraction(cls, options: dict) -> float | None:
+        """The fraction a quantile gate keeps of each round's samples; None for gates that judge each sample on
+        its own (their acceptance rate is whatever the samples earn)."""
+        return None
 
     @abstractmethod
     def decide(self, samples: list[Sample]) -> list[Decision]:

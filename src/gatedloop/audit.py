@@ -1,0 +1,179 @@
+"""Gate audit: does the gate still separate right from wrong? (the rubber-stamp detector)
+
+Every round, the round's model writes code for an audit set that is never generated-for-training nor trained on
+(the held-out microtasks in the embedded default). Each sample is executed in the sandbox (truth) and judged by
+the gate (a self-gate judges with the round's own model). Recorded per (model, gate, seed, round):
+
+- ``acceptance_rate``: share of audit samples the gate accepts;
+- ``precision``: P(correct | accepted); ``recall``: P(accepted | correct);
+- ``auroc``: AUROC of the gate's score against truth (0.5 = the score carries no information about correctness);
+- ``precision_gain``: ``P(correct | accepted) - P(correct)``; its absolute value ``tv`` is the total-variation
+  distance between the correctness distribution of accepted samples and of all samples (0 = training on the
+  gated data is training on ungated data);
+- percentile-bootstrap intervals for ``auroc`` and ``precision_gain``, and ``self_confirming``: both intervals
+  hold their no-filtering value (0.5 and 0), the study's "self-confirming acceptance" condition, measured on
+  held-out samples, never on training samples.
+
+CLI: ``python -m gatedloop.audit --model DIR --tasks heldout.jsonl --gate NAME [--gate-model DIR]
+[--options JSON] --out audit.json --samples-out audit_samples.jsonl [sampling options] [--threads N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from gatedloop.backends import BACKENDS, SamplingParams
+from gatedloop.cli import add_dataclass_args, dataclass_from_args
+from gatedloop.gates import GATES, Sample
+from gatedloop.io import read_jsonl, write_json, write_jsonl
+from gatedloop.provenance import environment
+from gatedloop.runtime import device_for, set_threads
+from gatedloop.sandbox import Limits, run_programs
+
+
+def auroc(scores: Sequence[float], truth: Sequence[bool]) -> float:
+    """Probability that a random correct sample outscores a random incorrect one (ties count half);
+    NaN when only one class is present. Mann-Whitney U with average ranks."""
+    scores = np.asarray(scores, dtype=float)
+    truth = np.asarray(truth, dtype=bool)
+    n_pos, n_neg = truth.sum(), (~truth).sum()
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    finite = np.where(np.isfinite(scores), scores, np.where(scores > 0, np.finfo(float).max, -np.finfo(float).max))
+    order = finite.argsort(kind="mergesort")
+    ranks = np.empty(len(finite))
+    sorted_scores = finite[order]
+    i = 0
+    while i < len(sorted_scores):  # average ranks over ties
+        j = i
+        while j + 1 < len(sorted_scores) and sorted_scores[j + 1] == sorted_scores[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    u = ranks[truth].sum() - n_pos * (n_pos + 1) / 2
+    return float(u / (n_pos * n_neg))
+
+
+def precision_gain(accepted: Sequence[bool], truth: Sequence[bool]) -> float:
+    """P(correct | accepted) - P(correct): what the gate adds to the correctness of training data (NaN if it
+    accepted nothing). Its absolute value is the TV distance between the gated and ungated distributions of
+    correctness (two outcomes: TV = |p - q|)."""
+    accepted = np.asarray(accepted, dtype=bool)
+    truth = np.asarray(truth, dtype=bool)
+    if not accepted.any():
+        return math.nan
+    return float(truth[accepted].mean() - truth.mean())
+
+
+def _ratio(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+def point_stats(scores, accepted, truth) -> dict:
+    accepted = np.asarray(accepted, dtype=bool)
+    truth = np.asarray(truth, dtype=bool)
+    gain = precision_gain(accepted, truth)
+    return {
+        "n": int(len(truth)),
+        "correct_rate": float(truth.mean()) if len(truth) else math.nan,
+        "acceptance_rate": float(accepted.mean()) if len(truth) else math.nan,
+        "precision": _ratio(int((accepted & truth).sum()), int(accepted.sum())),
+        "recall": _ratio(int((accepted & truth).sum()), int(truth.sum())),
+        "auroc": auroc(scores, truth),
+        "precision_gain": gain,
+        "tv": abs(gain),
+    }
+
+
+def _interval(values: list[float], level: float) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return math.nan, math.nan
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def audit_stats(scores, accepted, truth, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Point statistics, percentile-bootstrap intervals for AUROC and the precision gain, and the
+    self-confirming flag: both intervals hold their no-filtering value (AUROC 0.5, gain 0)."""
+    scores, accepted, truth = np.asarray(scores, float), np.asarray(accepted, bool), np.asarray(truth, bool)
+    stats = point_stats(scores, accepted, truth)
+    rng = np.random.default_rng(seed)
+    boot_auroc, boot_gain = [], []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(truth), len(truth))
+        boot_auroc.append(auroc(scores[idx], truth[idx]))
+        boot_gain.append(precision_gain(accepted[idx], truth[idx]))
+    stats["auroc_low"], stats["auroc_high"] = _interval(boot_auroc, level)
+    stats["precision_gain_low"], stats["precision_gain_high"] = _interval(boot_gain, level)
+    stats["self_confirming"] = bool(
+        stats["auroc_low"] <= 0.5 <= stats["auroc_high"]
+        and stats["precision_gain_low"] <= 0.0 <= stats["precision_gain_high"]
+    )
+    return stats
+
+
+def run_audit(model: str, tasks: list[dict], gate_name: str, gate_model: str | None, options: dict,
+              params: SamplingParams, samples_per_task: int, seed: int, threads: int, timeout_s: float,
+              backend: str = "transformers", device: str = "cpu", n_boot: int = 1000) -> tuple[list[dict], dict]:
+    generator = BACKENDS.get(backend)(model, device=device)
+    expanded = [(task, k) for task in tasks for k in range(samples_per_task)]
+    completions = generator.generate([task["prompt"] for task, _ in expanded], params, seed=seed)
+    del generator  # free the model before a self-gate loads its own copy
+    programs = [t["prompt"] + c + "\n\n" + "\n".join(t["tests"]) + "\n" for (t, _), c in zip(expanded, completions,
+                                                                                             strict=True)]
+    truth = [v.passed for v in run_programs(programs, Limits(timeout_s=timeout_s), workers=threads)]
+    samples = [Sample(f"{t['task_id']}#{k}", t["task_id"], t["prompt"], c, tuple(t["tests"]))
+               for (t, k), c in zip(expanded, completions, strict=True)]
+    decisions = GATES.get(gate_name)(options, model=gate_model, threads=threads).decide(samples)
+    rows = [{**d.to_json(), "completion": s.completion, "correct": ok}
+            for s, d, ok in zip(samples, decisions, truth, strict=True)]
+    stats = audit_stats([d.score for d in decisions], [d.accepted for d in decisions], truth, n_boot=n_boot,
+                        seed=seed)
+    return rows, {**stats, "gate": gate_name, "model": model, "gate_model": gate_model, "seed": seed,
+                  "samples_per_task": samples_per_task, "provenance": environment()}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="the round's model: it writes the audit samples")
+    parser.add_argument("--tasks", type=Path, required=True, help="audit tasks with tests (JSONL)")
+    parser.add_argument("--gate", required=True)
+    parser.add_argument("--gate-model", default=None, help="the model the gate scores with, if any")
+    parser.add_argument("--options", default="{}")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--samples-out", type=Path, required=True)
+    parser.add_argument("--samples-per-task", type=int, default=1)
+    parser.add_argument("--bootstrap", type=int, default=1000)
+    parser.add_argument("--timeout-s", type=float, default=5.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backend", default="transformers")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=1)
+    add_dataclass_args(parser, SamplingParams)
+    args = parser.parse_args(argv)
+    set_threads(args.threads)
+    tasks = read_jsonl(args.tasks)
+    untested = [t["task_id"] for t in tasks if not t.get("tests")]
+    if untested:
+        parser.error(f"{args.tasks}: audit tasks need tests; none for {', '.join(untested[:5])}")
+    rows, stats = run_audit(args.model, tasks, args.gate, args.gate_model, json.loads(args.options),
+                            dataclass_from_args(SamplingParams, args), args.samples_per_task, args.seed,
+                            args.threads, args.timeout_s, args.backend, device_for(args.device), args.bootstrap)
+    write_jsonl(args.samples_out, rows)
+    write_json(args.out, stats)
+    print(f"audit {args.gate}: acceptance {stats['acceptance_rate']:.3f}, precision {stats['precision']:.3f}, "
+          f"AUROC {stats['auroc']:.3f} [{stats['auroc_low']:.3f}, {stats['auroc_high']:.3f}], TV {stats['tv']:.3f}, "
+          f"self-confirming {stats['self_confirming']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""An execution gate (exogenous verifier, beyond the study): run the prompt's own tests in the sandbox and
+accept what passes. Needs samples with ``tests`` (microtask prompts carry them); generated code only ever runs
+through ``gatedloop.sandbox``. Options: ``timeout_s`` (default 5), ``workers`` (default: the job's threads)."""
+
+from __future__ import annotations
+
+from gatedloop.gates.base import GATES, Decision, Gate, Sample
+from gatedloop.sandbox import Limits, run_programs
+
+
+@GATES.register("execution")
+class ExecutionGate(Gate):
+    def decide(self, samples: list[Sample]) -> list[Decision]:
+        untested = [s.id for s in samples if not s.tests]
+        if untested:
+            raise ValueError(f"gate 'execution' needs tests with every sample; none for {', '.join(untested[:5])}")
+        limits = Limits(timeout_s=float(self.options.get("timeout_s", 5.0)))
+        programs = [s.program + "\n\n" + "\n".join(s.tests) + "\n" for s in samples]
+        verdicts = run_programs(programs, limits, workers=int(self.options.get("workers", self.threads)))
+        return [Decision(s.id, s.prompt_id, float(v.passed), v.passed, v.status + (f": {v.detail}" if v.detail else ""))
+                for s, v in zip(samples, verdicts, strict=True)]

@@ -1,0 +1,71 @@
+"""The study's Quality gate and Compile+Quality (model-independent "human" gates).
+
+Definitions (model-independent, so the gate does not move with the model being trained):
+- tokens: the completion split into words and single punctuation marks, ``re.findall(r"\\w+|[^\\w\\s]", text)``.
+- length: the number of such tokens in the completion (the part the model wrote, not the prompt).
+- repetition: the share of the completion's token n-grams (``ngram`` tokens, default 4) that repeat an earlier
+  n-gram of the same completion: ``1 - distinct / total``; 0.0 when the completion has fewer than n tokens.
+A sample passes when ``repetition <= max_repetition`` (default 0.3) and ``length >= min_tokens`` (default 50).
+"""
+
+from __future__ import annotations
+
+import re
+
+from gatedloop.gates.base import GATES, Decision, Gate, Sample
+from gatedloop.gates.compile_gate import compiles
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+DEFAULTS = {"min_tokens": 50, "max_repetition": 0.3, "ngram": 4}
+
+
+def code_tokens(text: str) -> list[str]:
+    return TOKEN.findall(text)
+
+
+def repetition(tokens: list[str], n: int) -> float:
+    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return 1.0 - len(set(grams)) / len(grams) if grams else 0.0
+
+
+def quality_check(completion: str, options: dict) -> tuple[bool, float, str]:
+    """(passes, repetition, reason) under the options' thresholds."""
+    settings = {**DEFAULTS, **options}
+    tokens = code_tokens(completion)
+    rep = repetition(tokens, settings["ngram"])
+    if len(tokens) < settings["min_tokens"]:
+        return False, rep, f"too short: {len(tokens)} < {settings['min_tokens']} tokens"
+    if rep > settings["max_repetition"]:
+        return False, rep, f"repetitive: {rep:.2f} > {settings['max_repetition']}"
+    return True, rep, f"{len(tokens)} tokens, repetition {rep:.2f}"
+
+
+def check_options(gate: str, options: dict) -> None:
+    unknown = set(options) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"gate_options.{gate}: unknown option(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(DEFAULTS)}")
+
+
+@GATES.register("quality")
+class QualityGate(Gate):
+    def decide(self, samples: list[Sample]) -> list[Decision]:
+        check_options("quality", self.options)
+        decisions = []
+        for s in samples:
+            ok, rep, reason = quality_check(s.completion, self.options)
+            decisions.append(Decision(s.id, s.prompt_id, 1.0 - rep, ok, reason))
+        return decisions
+
+
+@GATES.register("compile_quality")
+class CompileQualityGate(Gate):
+    def decide(self, samples: list[Sample]) -> list[Decision]:
+        check_options("compile_quality", self.options)
+        decisions = []
+        for s in samples:
+            parses, syntax = compiles(s.program)
+            ok, rep, reason = quality_check(s.completion, self.options)
+            reason = reason if parses else syntax
+            decisions.append(Decision(s.id, s.prompt_id, (1.0 - rep) * parses, parses and ok, reason))
+        return decisions

@@ -1,0 +1,179 @@
+"""AI gates that score samples with a language model: the study's self-gates and our cross-review gate.
+
+- ``perplexity`` (self): score = mean log-probability per token of the completion given the prompt under the
+  current round's model (higher = lower perplexity); keep the best ``keep_fraction`` (default 0.25).
+- ``binary`` (self): the current model is asked, through ``template``, whether the code is correct;
+  score = logit(``yes_word``) - logit(``no_word``) at the answer position; keep the top ``keep_fraction``.
+- ``cross``: ``binary`` scored by a fixed reviewer model instead of the model being trained (the workflow passes
+  ``gate_options.cross.reviewer``: ``base`` for the round-0 model, or a model directory / hub id), to separate
+  "AI review" from "self review".
+
+Selection: ``mode: quantile`` (default) keeps the top fraction of each round's samples; ``mode: threshold``
+accepts every sample with ``score >= threshold``. Answer words must be single tokens of the scoring model's
+tokenizer; otherwise the gate stops with an error naming the word and its tokens.
+"""
+
+from __future__ import annotations
+
+import math
+
+from gatedloop.gates.base import GATES, Decision, Gate, Sample
+
+SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32}
+BINARY_DEFAULTS = {
+    **SELECTION_DEFAULTS,
+    "template": "{prompt}{completion}\n# Question: is the code above correct? Answer:",
+    "yes_word": " yes",
+    "no_word": " no",
+}
+
+
+def settings_for(gate: str, options: dict, defaults: dict) -> dict:
+    unknown = set(options) - set(defaults) - {"reviewer"}
+    if unknown:
+        raise ValueError(f"gate_options.{gate}: unknown option(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(defaults)}")
+    settings = {**defaults, **options}
+    if settings["mode"] not in ("quantile", "threshold"):
+        raise ValueError(f"gate_options.{gate}.mode: {settings['mode']!r} is not quantile or threshold")
+    if settings["mode"] == "threshold" and settings["threshold"] is None:
+        raise ValueError(f"gate_options.{gate}: mode 'threshold' needs a threshold value")
+    if not 0 < settings["keep_fraction"] <= 1:
+        raise ValueError(f"gate_options.{gate}.keep_fraction: {settings['keep_fraction']} is not in (0, 1]")
+    return settings
+
+
+def select(scores: list[float], settings: dict) -> list[bool]:
+    """Quantile: the ceil(keep_fraction * n) highest scores (earlier sample wins a tie). Threshold: score >= t."""
+    if settings["mode"] == "threshold":
+        return [s >= settings["threshold"] for s in scores]
+    keep = math.ceil(settings["keep_fraction"] * len(scores))
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+    kept = set(order[:keep])
+    return [i in kept for i in range(len(scores))]
+
+
+class _SelectingGate(Gate):
+    """A model-scored gate that selects by quantile or threshold."""
+
+    name = ""
+    defaults = SELECTION_DEFAULTS
+
+    @classmethod
+    def keep_fraction(cls, options: dict) -> float | None:
+        settings = settings_for(cls.name, options, cls.defaults)
+        return settings["keep_fraction"] if settings["mode"] == "quantile" else None
+
+
+class _Scorer:
+    """The scoring model, loaded once per gate run."""
+
+    def __init__(self, model_path: str):
+        from gatedloop.models import load_model, load_tokenizer
+        from gatedloop.runtime import device_for
+
+        self.tokenizer = load_tokenizer(model_path)
+        self.model = load_model(model_path, device=device_for("auto"))
+
+    def single_token(self, gate: str, key: str, word: str) -> int:
+        ids = self.tokenizer.encode(word, add_special_tokens=False)
+        if len(ids) != 1:
+            pieces = [self.tokenizer.decode([i]) for i in ids]
+            raise ValueError(f"gate_options.{gate}.{key}: {word!r} is {len(ids)} tokens {pieces} in this model's "
+                             "tokenizer; choose a word that is a single token")
+        return ids[0]
+
+    def _batches(self, token_lists: list[list[int]], batch_size: int):
+        import torch
+
+        pad = self.tokenizer.pad_token_id
+        for start in range(0, len(token_lists), batch_size):
+            chunk = token_lists[start : start + batch_size]
+            width = max(len(t) for t in chunk)
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for i, t in enumerate(chunk):
+                ids[i, : len(t)] = torch.tensor(t)
+                mask[i, : len(t)] = 1
+            with torch.inference_mode():
+                logits = self.model(input_ids=ids.to(self.model.device),
+                                    attention_mask=mask.to(self.model.device)).logits.float().cpu()
+            yield chunk, logits
+
+    def mean_logprob(self, samples: list[Sample], batch_size: int) -> list[float]:
+        """Mean log-probability per completion token given the prompt; -inf for an empty completion."""
+        import torch
+
+        limit = getattr(self.model.config, "n_positions", None) or self.model.config.max_position_embeddings
+        encoded = []
+        for s in samples:
+            prompt = self.tokenizer(s.prompt).input_ids
+            completion = self.tokenizer(s.completion).input_ids
+            encoded.append((len(prompt), (prompt + completion)[:limit]))
+        scores: list[float] = []
+        lists = [tokens for _, tokens in encoded]
+        offset = 0
+        for chunk, logits in self._batches(lists, batch_size):
+            logprobs = torch.log_softmax(logits, dim=-1)
+            for i, tokens in enumerate(chunk):
+                n_prompt = encoded[offset + i][0]
+                targets = torch.tensor(tokens[n_prompt:])
+                if len(targets) == 0:
+                    scores.append(-math.inf)
+                    continue
+                predicted = logprobs[i, n_prompt - 1 : len(tokens) - 1]
+                scores.append(predicted.gather(1, targets[:, None]).mean().item())
+            offset += len(chunk)
+        return scores
+
+    def answer_margin(self, texts: list[str], yes: int, no: int, batch_size: int) -> list[float]:
+        """logit(yes) - logit(no) at the position after each text."""
+        limit = getattr(self.model.config, "n_positions", None) or self.model.config.max_position_embeddings
+        lists = [self.tokenizer(t).input_ids[-limit:] for t in texts]
+        margins: list[float] = []
+        for chunk, logits in self._batches(lists, batch_size):
+            for i, tokens in enumerate(chunk):
+                last = logits[i, len(tokens) - 1]
+                margins.append((last[yes] - last[no]).item())
+        return margins
+
+
+def _decisions(samples: list[Sample], scores: list[float], settings: dict, label: str) -> list[Decision]:
+    accepted = select(scores, settings)
+    return [Decision(s.id, s.prompt_id, score, ok, f"{label} {score:.3f}")
+            for s, score, ok in zip(samples, scores, accepted, strict=True)]
+
+
+@GATES.register("perplexity")
+class PerplexityGate(_SelectingGate):
+    scores_with = "current"
+    name = "perplexity"
+
+    def decide(self, samples: list[Sample]) -> list[Decision]:
+        settings = settings_for(self.name, self.options, self.defaults)
+        scores = _Scorer(self.model).mean_logprob(samples, settings["batch_size"])
+        return _decisions(samples, scores, settings, "mean log-prob")
+
+
+@GATES.register("binary")
+class BinaryGate(_SelectingGate):
+    scores_with = "current"
+    name = "binary"
+    defaults = BINARY_DEFAULTS
+
+    def decide(self, samples: list[Sample]) -> list[Decision]:
+        settings = settings_for(self.name, self.options, self.defaults)
+        scorer = _Scorer(self.model)
+        yes = scorer.single_token(self.name, "yes_word", settings["yes_word"])
+        no = scorer.single_token(self.name, "no_word", settings["no_word"])
+        texts = [settings["template"].format(prompt=s.prompt, completion=s.completion) for s in samples]
+        scores = scorer.answer_margin(texts, yes, no, settings["batch_size"])
+        return _decisions(samples, scores, settings, "logit(yes)-logit(no)")
+
+
+@GATES.register("cross")
+class CrossGate(BinaryGate):
+    """The binary question, asked of a fixed reviewer model (``--model`` is the reviewer, not the trainee)."""
+
+    scores_with = "reviewer"
+    name = "cross"

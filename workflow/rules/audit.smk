@@ -1,0 +1,39 @@
+rule audit:
+    """The round's model writes code for held-out tasks; truth by execution; the gate judges; AUROC etc."""
+    input:
+        unpack(audit_inputs),
+    output:
+        summary=f"{RUN}/audit.json",
+        samples=f"{RUN}/audit_samples.jsonl",
+    log:
+        f"{LOGS}/audit/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.log",
+    benchmark:
+        f"{BENCHMARKS}/audit/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        sampling=cli(
+            config["audit"], "enabled", "samples_per_task", "timeout_s", "bootstrap"
+        ),
+        options=lambda wc: json.dumps(
+            config["gate_options"].get(wc.gate, {}), sort_keys=True
+        ),
+        gate_model=lambda wc: (
+            f"--gate-model {audit_gate_model(wc)}" if audit_gate_model(wc) else ""
+        ),
+        per_task=config["audit"]["samples_per_task"],
+        timeout_s=config["audit"]["timeout_s"],
+        bootstrap=config["audit"]["bootstrap"],
+        backend=config["generate"]["backend"],
+        device=config["device"],
+        seed=lambda wc: job_seed(wc, "audit"),
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.audit --model {input.model} --tasks {input.tasks}"
+        " --gate {wildcards.gate} {params.gate_model} --options {params.options:q} --out {output.summary}"
+        " --samples-out {output.samples} --samples-per-task {params.per_task} --timeout-s {params.timeout_s}"
+        " --bootstrap {params.bootstrap} --backend {params.backend} --device {params.device} --seed {params.seed}"
+        " --threads {threads} {params.sampling} > {log} 2>&1"
