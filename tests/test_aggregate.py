@@ -11,7 +11,7 @@ def make_tree(root, gates=("none", "compile"), rounds=2):
     paths = []
 
     def cell(gate, r, passed, accepted=None):
-        d = root / f"runs/tiny/{gate}/seed0/round{r}"
+        d = root / (f"runs/tiny/{gate}/seed0/round{r}" if r == 0 else f"runs/tiny/{gate}/replace/seed0/round{r}")
         (d / "score").mkdir(parents=True)
         (d / "score/microtasks.json").write_text(json.dumps({"pass_at_1": passed / 10, "n_tasks": 10,
                                                              "n_passed": passed}))
@@ -58,7 +58,8 @@ def test_audit_columns_join_by_key_and_the_first_self_confirming_round_is_report
     paths = make_tree(tmp_path, gates=("none",), rounds=2)
     audits = []
     for r, confirming in [(0, False), (1, True), (2, True)]:
-        path = tmp_path / f"runs/tiny/none/seed0/round{r}/audit.json"
+        path = tmp_path / (f"runs/tiny/none/seed0/round{r}" if r == 0 else f"runs/tiny/none/replace/seed0/round{r}")
+        path = path / "audit.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"auroc": 0.9 - 0.2 * r, "acceptance_rate": 0.5 + 0.1 * r,
                                     "self_confirming": confirming}))
@@ -67,3 +68,13 @@ def test_audit_columns_join_by_key_and_the_first_self_confirming_round_is_report
     assert table.audit_auroc.tolist() == pytest.approx([0.9, 0.7, 0.5])
     assert table.audit_acceptance_rate.tolist() == pytest.approx([0.5, 0.6, 0.7])
     assert (table.first_self_confirming_round == 1).all()
+
+
+def test_round_zero_is_repeated_under_every_gate_and_regime(tmp_path):
+    paths = make_tree(tmp_path, gates=("none",), rounds=1)
+    d = tmp_path / "runs/tiny/none/mix/seed0/round1/score"
+    d.mkdir(parents=True)
+    (d / "microtasks.json").write_text(json.dumps({"pass_at_1": 0.5, "n_tasks": 10, "n_passed": 5}))
+    table = aggregate.collect([*paths, d / "microtasks.json"], ["none"], regimes=["replace", "mix"])
+    assert table[["regime", "round", "pass_at_1"]].values.tolist() == [["mix", 0, 0.7], ["mix", 1, 0.5],
+                                                                      ["replace", 0, 0.7], ["replace", 1, 0.6]]

@@ -9,18 +9,20 @@ from gatedloop.models import load_model, load_tokenizer
 PROMPT = 'def add_value(x):\n    """Return x plus 7."""'
 
 
-def write_round(tmp_path, accepted):
+def write_round(tmp_path, accepted, suffix=""):
     samples = [{"id": f"t{i}#0", "prompt_id": f"t{i}", "prompt": PROMPT, "completion": "\n    return x + 7\n"}
                for i in range(6)]
     decisions = [{"id": s["id"], "prompt_id": s["prompt_id"], "score": 1.0, "accepted": accepted(i), "reason": ""}
                  for i, s in enumerate(samples)]
-    (tmp_path / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
-    (tmp_path / "decisions.jsonl").write_text("".join(json.dumps(d) + "\n" for d in decisions))
+    (tmp_path / f"samples{suffix}.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    (tmp_path / f"decisions{suffix}.jsonl").write_text("".join(json.dumps(d) + "\n" for d in decisions))
 
 
-def run_cli(tmp_path, model_dir, *extra):
-    finetune.main(["--model", str(model_dir), "--samples", str(tmp_path / "samples.jsonl"),
-                   "--decisions", str(tmp_path / "decisions.jsonl"), "--out-model", str(tmp_path / "model"),
+def run_cli(tmp_path, model_dir, *extra, rounds=("",)):
+    samples = [str(tmp_path / f"samples{r}.jsonl") for r in rounds]
+    decisions = [str(tmp_path / f"decisions{r}.jsonl") for r in rounds]
+    finetune.main(["--model", str(model_dir), "--samples", *samples, "--decisions", *decisions,
+                   "--out-model", str(tmp_path / "model"),
                    "--out-adapter", str(tmp_path / "adapter"), "--out-stats", str(tmp_path / "finetune.json"),
                    "--steps", "6", "--batch-size", "2", "--lr", "0.01", *extra])
     return json.loads((tmp_path / "finetune.json").read_text())
@@ -87,3 +89,24 @@ def test_cli_records_accepted_and_trained_counts_under_a_budget(tmp_path, tiny_m
     write_round(tmp_path, accepted=lambda i: True)
     stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "2")
     assert (stats["n_accepted"], stats["n_train"], stats["max_train"]) == (6, 2, 2)
+
+
+def test_accumulate_trains_on_every_round_given_and_mix_adds_human_code(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: i < 4, suffix="1")
+    write_round(tmp_path, accepted=lambda i: i < 2, suffix="2")
+    pool = tmp_path / "human.jsonl"
+    pool.write_text("".join(json.dumps({"id": f"h{i}", "prompt": "", "completion": f"def h{i}():\n    return {i}\n"})
+                            + "\n" for i in range(5)))
+    stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "3", rounds=("1", "2"))
+    assert (stats["n_accepted"], stats["n_train"], stats["rounds_used"]) == (6, 5, 2)  # 3 (capped) + 2
+    stats = run_cli(tmp_path, tiny_model_dir, "--human", str(pool), "--human-fraction", "0.5",
+                    "--human-round", "2", rounds=("2",))
+    assert (stats["n_train_generated"], stats["n_train_human"]) == (2, 2)
+
+
+def test_human_slice_is_fresh_each_round_and_sized_by_the_fraction():
+    pool = [{"id": str(i)} for i in range(10)]
+    first = finetune.human_slice(pool, 6, 0.25, 1)
+    second = finetune.human_slice(pool, 6, 0.25, 2)
+    assert len(first) == 2 and [r["id"] for r in first] == ["0", "1"] and [r["id"] for r in second] == ["2", "3"]
+    assert finetune.human_slice(pool, 0, 0.25, 1) == []

@@ -17,7 +17,8 @@ from conftest import REPO
 pytestmark = pytest.mark.integration
 
 CONFIG = REPO / "config" / "integration.yaml"
-HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "generate", "gate", "finetune", "score", "audit"}
+HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "human_pool", "generate", "gate", "finetune", "score",
+               "score_base", "audit", "audit_base"}
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG) -> subprocess.CompletedProcess:
@@ -72,12 +73,14 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
 
 
 def test_every_round_has_its_stage_outputs_and_logs(finished_run):
-    run = finished_run / "results/runs/tiny/compile/seed0/round2"
+    run = finished_run / "results/runs/tiny/compile/replace/seed0/round2"
     for name in ["samples.jsonl", "decisions.jsonl", "finetune.json", "model/config.json", "score/microtasks.json",
                  "audit.json", "audit_samples.jsonl"]:
         assert (run / name).exists(), name
     assert (finished_run / "results/base/tiny/model/model.safetensors").exists()
-    assert (finished_run / "results/logs/finetune/tiny/compile/seed0/round2.log").exists()
+    assert (finished_run / "results/logs/finetune/tiny/compile/replace/seed0/round2.log").exists()
+    assert (finished_run / "results/runs/tiny/base/seed0/round0/score/microtasks.json").exists()
+    assert (finished_run / "results/runs/tiny/perplexity/seed0/round0/audit.json").exists()
     assert (finished_run / "results/benchmarks/pretrain/tiny.tsv").exists()
 
 
@@ -95,8 +98,8 @@ def changed_config(tmp_path: Path, section: str, key: str, value) -> Path:
 
 def test_a_scoring_setting_reruns_only_scoring(finished_run, tmp_path):
     jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "score", "timeout_s", 4)))
-    assert set(jobs) & HEAVY_RULES == {"score"}
-    assert jobs["score"] == 7  # round 0 once + 3 gates x 2 rounds
+    assert set(jobs) & HEAVY_RULES == {"score", "score_base"}
+    assert jobs["score"] == 6 and jobs["score_base"] == 1  # 3 gates x 2 rounds, and round 0 once
 
 
 def test_a_finetuning_setting_spares_the_base_model_and_round_one_samples(finished_run, tmp_path):
@@ -131,9 +134,25 @@ def test_the_budget_sizes_generation_for_quantile_gates_and_caps_training(tmp_pa
     result = snakemake(tmp_path / "run", "-n", "--printshellcmds", configfile=path)
     assert result.returncode == 0, result.stderr
     commands = [line for line in result.stdout.splitlines() if "python -m gatedloop." in line]
-    generate = {re.search(r"runs/tiny/(\w+)/seed0/round1/samples", c)[1]: c for c in commands
+    generate = {re.search(r"runs/tiny/(\w+)/replace/seed0/round1/samples", c)[1]: c for c in commands
                 if "gatedloop.generate" in c and "round1/samples" in c}
     assert "--n-samples 24" in generate["perplexity"]
     assert "--n-samples" not in generate["none"] and "--n-samples" not in generate["compile"]
     finetunes = [c for c in commands if "gatedloop.finetune" in c]
     assert len(finetunes) == 6 and all("--max-train 12" in c for c in finetunes)
+
+
+def test_data_regimes_feed_finetuning_the_right_rounds(tmp_path):
+    config = yaml.safe_load(CONFIG.read_text())
+    config["regimes"] = ["replace", "accumulate", "mix"]
+    path = tmp_path / "regimes.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path / "run", "-n", "--printshellcmds", configfile=path)
+    assert result.returncode == 0, result.stderr
+    round2 = {re.search(r"runs/tiny/none/(\w+)/seed0/round2/model", c)[1]: c for c in result.stdout.splitlines()
+              if "gatedloop.finetune" in c and "none/" in c and "round2/finetune.json" in c}
+    assert round2["replace"].count("samples.jsonl") == 1 and "--human " not in round2["replace"]
+    assert "accumulate/seed0/round1/samples.jsonl" in round2["accumulate"]
+    assert "accumulate/seed0/round2/samples.jsonl" in round2["accumulate"]
+    assert "--human results/base/tiny/human_pool.jsonl" in round2["mix"] and "--human-round 2" in round2["mix"]
+    assert planned_jobs(result)["finetune"] == 3 * 3 * 2

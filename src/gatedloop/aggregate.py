@@ -1,9 +1,10 @@
 """Collect every cell's small result files into one table, ``results/metrics.csv``.
 
 CLI: ``python -m gatedloop.aggregate --scores S1.json S2.json ... --out metrics.csv``. Keys come from the
-paths (``runs/{model}/{gate}/seed{seed}/round{round}/score/{benchmark}.json``), counts from the decisions and
-fine-tuning stats beside each score. Round 0 (``gate`` = ``base``) is computed once per (model, seed) and shown
-under every gate, so each gate's curve starts at the same baseline.
+paths (``runs/{model}/{gate}/{regime}/seed{seed}/round{round}/score/{benchmark}.json``), counts from the
+decisions and fine-tuning stats beside each score. Round 0 (``runs/{model}/base/seed{seed}/round0``) is computed
+once per (model, seed) and shown under every gate and regime, so each curve starts at the same baseline; the
+round-0 audit is computed once per (model, gate, seed) and shown under every regime.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from pathlib import Path
 
 from gatedloop.io import atomic_path, read_json, read_jsonl
 
-SCORE_PATH = re.compile(
-    r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/seed(?P<seed>\d+)/round(?P<round>\d+)/score/(?P<benchmark>[^/]+)\.json$"
-)
-AUDIT_PATH = re.compile(r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/seed(?P<seed>\d+)/round(?P<round>\d+)/audit\.json$")
+# runs/{model}/{gate}/{regime}/seed{seed}/round{round}/...; round 0 has no regime (it is shared by all of them).
+CELL = r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/(?:(?P<regime>[^/]+)/)?seed(?P<seed>\d+)/round(?P<round>\d+)"
+SCORE_PATH = re.compile(CELL + r"/score/(?P<benchmark>[^/]+)\.json$")
+AUDIT_PATH = re.compile(CELL + r"/audit\.json$")
 AUDIT_FIELDS = ["correct_rate", "acceptance_rate", "precision", "recall", "auroc", "auroc_low", "auroc_high",
                 "precision_gain", "precision_gain_low", "precision_gain_high", "tv", "self_confirming"]
 BASE_GATE = "base"
-COLUMNS = ["model", "gate", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
+COLUMNS = ["model", "gate", "regime", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
            "n_accepted", "acceptance_rate", "n_train", "finetune_skipped",
            *(f"audit_{name}" for name in AUDIT_FIELDS), "first_self_confirming_round"]
 
@@ -40,12 +41,12 @@ def parse_score_path(path: str | Path) -> dict:
 
 
 def audit_columns(audit_paths: Sequence[str | Path]) -> dict[tuple, dict]:
-    """(model, gate, seed, round) -> audit_* columns."""
+    """(model, gate, regime, seed, round) -> audit_* columns; round 0's regime is None (shared)."""
     audits = {}
     for path in audit_paths:
-        keys = _parse(AUDIT_PATH, path, "runs/<model>/<gate>/seed<N>/round<R>/audit.json")
+        keys = _parse(AUDIT_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/audit.json")
         stats = read_json(path)
-        audits[(keys["model"], keys["gate"], keys["seed"], keys["round"])] = {
+        audits[(keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"])] = {
             f"audit_{name}": stats.get(name) for name in AUDIT_FIELDS}
     return audits
 
@@ -65,7 +66,8 @@ def round_counts(round_dir: Path) -> dict:
     return counts
 
 
-def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths: Sequence[str | Path] = ()):
+def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths: Sequence[str | Path] = (),
+            regimes: Sequence[str] = ("replace",)):
     import pandas as pd
 
     audits = audit_columns(audit_paths)
@@ -76,20 +78,22 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
         row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
                "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent)}
         if keys["gate"] == BASE_GATE:
-            rows += [{**row, "gate": gate} for gate in gates]
+            rows += [{**row, "gate": gate, "regime": regime} for gate in gates for regime in regimes]
         else:
             rows.append(row)
     for row in rows:
-        row.update(audits.get((row["model"], row["gate"], row["seed"], row["round"]), {}))
+        shared_regime = None if row["round"] == 0 else row["regime"]
+        row.update(audits.get((row["model"], row["gate"], shared_regime, row["seed"], row["round"]), {}))
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
-    return table.sort_values(["model", "gate", "seed", "benchmark", "round"], ignore_index=True)
+    return table.sort_values(["model", "gate", "regime", "seed", "benchmark", "round"], ignore_index=True)
 
 
 def first_self_confirming_round(table):
-    """Per (model, gate, seed): the first round whose audit cannot be told from a rubber stamp (NaN if none)."""
+    """Per (model, gate, regime, seed): the first round whose audit cannot be told from a rubber stamp (NaN if none)."""
     confirming = table["audit_self_confirming"].astype("boolean").fillna(False).astype(bool)
-    first = table["round"].where(confirming).groupby([table.model, table.gate, table.seed]).transform("min")
+    keys = [table.model, table.gate, table.regime, table.seed]
+    first = table["round"].where(confirming).groupby(keys).transform("min")
     return first
 
 
@@ -98,9 +102,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scores", nargs="+", required=True)
     parser.add_argument("--audits", nargs="*", default=[], help="audit.json files to join by key")
     parser.add_argument("--gates", nargs="+", required=True, help="gates the round-0 rows are repeated under")
+    parser.add_argument("--regimes", nargs="+", default=["replace"], help="regimes the round-0 rows are repeated under")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    table = collect(args.scores, args.gates, args.audits)
+    table = collect(args.scores, args.gates, args.audits, args.regimes)
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     print(f"{len(table)} rows -> {args.out}")

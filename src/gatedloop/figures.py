@@ -17,6 +17,13 @@ from pathlib import Path
 from gatedloop.io import atomic_path
 
 
+def arm_labels(table):
+    """Line labels: the gate, or gate/regime when the table holds more than one data regime."""
+    if "regime" in table and table["regime"].nunique() > 1:
+        return table["gate"] + "/" + table["regime"]
+    return table["gate"]
+
+
 def plot_pass_at_1(table, out: Path, dpi: int = 120) -> None:
     import matplotlib
 
@@ -27,7 +34,7 @@ def plot_pass_at_1(table, out: Path, dpi: int = 120) -> None:
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
     for ax, (model, benchmark) in zip(axes[0], panels, strict=True):
         panel = table[(table.model == model) & (table.benchmark == benchmark)]
-        for gate, rows in panel.groupby("gate"):
+        for gate, rows in panel.groupby(arm_labels(panel)):
             by_round = rows.groupby("round")["pass_at_1"]
             mean = by_round.mean()
             (line,) = ax.plot(mean.index, mean.values, marker="o", label=gate)
@@ -49,12 +56,13 @@ def plot_gate_audit(table, out: Path, dpi: int = 120) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = sorted(table.groupby(["model", "gate"]).groups)
+    table = table.assign(arm=arm_labels(table))
+    panels = sorted(table.groupby(["model", "arm"]).groups)
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
     for ax, (model, gate) in zip(axes.flat, panels, strict=False):
-        cell = table[(table.model == model) & (table.gate == gate)]
+        cell = table[(table.model == model) & (table.arm == gate)]
         for benchmark, rows_b in cell.groupby("benchmark"):
             mean = rows_b.groupby("round")["pass_at_1"].mean()
             ax.plot(mean.index, mean.values, marker="o", label=f"pass@1 ({benchmark})")

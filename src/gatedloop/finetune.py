@@ -1,10 +1,14 @@
 """LoRA fine-tuning of the previous round's model on the samples its gate accepted, merged for the next round.
 
-CLI: ``python -m gatedloop.finetune --model DIR --samples samples.jsonl --decisions decisions.jsonl
---out-model DIR --out-adapter DIR --out-stats finetune.json [LoRA options] [--threads N]``.
+CLI: ``python -m gatedloop.finetune --model DIR --samples S1.jsonl [S2.jsonl ...] --decisions D1.jsonl [...]
+--out-model DIR --out-adapter DIR --out-stats finetune.json [--max-train N] [--human POOL --human-fraction F
+--human-round R] [LoRA options] [--threads N]``.
 
-Replace mode (the study): only this round's accepted samples. A gate that accepted nothing does not stop the
-run: the model is carried forward unchanged, the stats say ``"skipped": true`` and the log carries a warning.
+Data regimes are chosen by what the workflow passes: replace (the study) gives this round's samples and
+decisions; accumulate gives every round's so far (each round capped at ``--max-train``); mix adds fresh
+human-written code so that it makes up ``--human-fraction`` of the training set (round R takes the R-th slice of
+the pool). A gate that accepted nothing does not stop the run: with no training data the model is carried
+forward unchanged, the stats say ``"skipped": true`` and the log carries a warning.
 """
 
 from __future__ import annotations
@@ -49,6 +53,18 @@ def training_subset(accepted: list[dict], max_train: int | None, seed: int) -> l
 
     keep = sorted(random.Random(seed).sample(range(len(accepted)), max_train))
     return [accepted[i] for i in keep]
+
+
+def human_slice(pool: list[dict], n_generated: int, fraction: float, round_index: int) -> list[dict]:
+    """Fresh human-written samples for round ``round_index`` so that they are ``fraction`` of the training set:
+    n = ceil(n_generated * f / (1 - f)), taken from the pool's R-th slice (wrapping around when exhausted)."""
+    import math
+
+    if not pool or n_generated == 0:
+        return []
+    n = math.ceil(n_generated * fraction / (1 - fraction))
+    start = (round_index - 1) * n
+    return [pool[(start + i) % len(pool)] for i in range(n)]
 
 
 def accepted_samples(samples_path: Path, decisions_path: Path) -> list[dict]:
@@ -129,25 +145,39 @@ def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, lo
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="the previous round's model")
-    parser.add_argument("--samples", type=Path, required=True)
-    parser.add_argument("--decisions", type=Path, required=True)
+    parser.add_argument("--samples", type=Path, nargs="+", required=True, help="one file per round used")
+    parser.add_argument("--decisions", type=Path, nargs="+", required=True, help="paired with --samples")
     parser.add_argument("--out-model", type=Path, required=True)
     parser.add_argument("--out-adapter", type=Path, required=True)
     parser.add_argument("--out-stats", type=Path, required=True)
-    parser.add_argument("--max-train", type=int, default=None, help="train on at most this many accepted samples")
+    parser.add_argument("--max-train", type=int, default=None,
+                        help="train on at most this many accepted samples per round")
+    parser.add_argument("--human", type=Path, default=None, help="human-written pool (mix regime)")
+    parser.add_argument("--human-fraction", type=float, default=0.25)
+    parser.add_argument("--human-round", type=int, default=1)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1)
     add_dataclass_args(parser, FinetuneConfig)
     args = parser.parse_args(argv)
     set_threads(args.threads)
     cfg = dataclass_from_args(FinetuneConfig, args)
-    accepted = accepted_samples(args.samples, args.decisions)
-    samples = training_subset(accepted, args.max_train, cfg.seed)
+    if len(args.samples) != len(args.decisions):
+        parser.error("--samples and --decisions must pair up, one file each per round")
+    accepted, samples = [], []
+    for samples_path, decisions_path in zip(args.samples, args.decisions, strict=True):
+        round_accepted = accepted_samples(samples_path, decisions_path)
+        accepted += round_accepted
+        samples += training_subset(round_accepted, args.max_train, cfg.seed)
+    n_self = len(samples)
+    if args.human is not None:
+        samples += human_slice(read_jsonl(args.human), n_self, args.human_fraction, args.human_round)
     stats = {"config": asdict(cfg), "base_model": args.model, "n_accepted": len(accepted), "n_train": len(samples),
-             "max_train": args.max_train, "skipped": not samples, "provenance": environment()}
+             "n_train_generated": n_self, "n_train_human": len(samples) - n_self, "max_train": args.max_train,
+             "rounds_used": len(args.samples), "skipped": not samples, "provenance": environment()}
     start = time.perf_counter()
     if not samples:
-        print(f"WARNING: the gate accepted no sample in {args.decisions}; the model is carried forward unchanged",
+        print(f"WARNING: the gate accepted no sample in {', '.join(map(str, args.decisions))}; "
+              "the model is carried forward unchanged",
               file=sys.stderr)
         with atomic_path(args.out_model) as tmp:
             shutil.copytree(args.model, tmp)

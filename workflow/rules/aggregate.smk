@@ -19,6 +19,8 @@ rule aggregate:
         runtime=10,
     params:
         gates=config["gates"],
+        regimes=config["regimes"],
     shell:
         "python -m gatedloop.aggregate --scores {input.scores} --audits {input.audits} --gates {params.gates}"
+        " --regimes {params.regimes}"
         " --out {output} > {log} 2>&1"

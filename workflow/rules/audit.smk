@@ -6,9 +6,9 @@ rule audit:
         summary=f"{RUN}/audit.json",
         samples=f"{RUN}/audit_samples.jsonl",
     log:
-        f"{LOGS}/audit/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.log",
+        f"{LOGS}/audit/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
-        f"{BENCHMARKS}/audit/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.tsv"
+        f"{BENCHMARKS}/audit/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.tsv"
     conda:
         "../../envs/gatedloop.yaml"
     threads: 1
@@ -37,3 +37,13 @@ rule audit:
         " --samples-out {output.samples} --samples-per-task {params.per_task} --timeout-s {params.timeout_s}"
         " --bootstrap {params.bootstrap} --backend {params.backend} --device {params.device} --seed {params.seed}"
         " --threads {threads} {params.sampling} > {log} 2>&1"
+
+
+use rule audit as audit_base with:
+    output:
+        summary=f"{BASE_AUDIT}/audit.json",
+        samples=f"{BASE_AUDIT}/audit_samples.jsonl",
+    log:
+        f"{LOGS}/audit/{{model}}/{{gate}}/seed{{seed}}/round0.log",
+    benchmark:
+        f"{BENCHMARKS}/audit/{{model}}/{{gate}}/seed{{seed}}/round0.tsv"

@@ -1,7 +1,8 @@
 # Paths, wildcard constraints and helpers shared by every rule. Keys live in paths, so a glob finds any slice:
-#   results/base/{model}/model                                 round-0 model (Hugging Face directory)
-#   results/runs/{model}/{gate}/seed{seed}/round{round}/       one round of one cell
-#   results/runs/{model}/base/seed{seed}/round0/score/         round 0, scored once per (model, seed)
+#   results/base/{model}/model                                   round-0 model (Hugging Face directory)
+#   results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}/  one round of one cell (round >= 1)
+#   results/runs/{model}/base/seed{seed}/round0/score/           round 0, scored once per (model, seed)
+#   results/runs/{model}/{gate}/seed{seed}/round0/audit.json     round-0 audit, once per (model, gate, seed)
 import json
 import math
 import os
@@ -14,6 +15,7 @@ from gatedloop.gates import GATES
 wildcard_constraints:
     model="[A-Za-z0-9][A-Za-z0-9_.-]*",
     gate="[a-z][a-z0-9_]*",
+    regime="[a-z]+",
     seed=r"\d+",
     round=r"\d+",
     benchmark="[a-z][a-z0-9_]*",
@@ -21,7 +23,9 @@ wildcard_constraints:
 
 BASE_GATE = "base"
 MICROTASKS = "results/data/microtasks"
-RUN = "results/runs/{model}/{gate}/seed{seed}/round{round}"
+RUN = "results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}"
+BASE_RUN = "results/runs/{model}/base/seed{seed}/round0"
+BASE_AUDIT = "results/runs/{model}/{gate}/seed{seed}/round0"
 LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 
@@ -34,71 +38,108 @@ def cli(settings, *drop):
     )
 
 
-def model_dir(model, gate, seed, round):
+def model_dir(model, gate, regime, seed, round):
     """Where the model of a given round lives: round 0 is the shared base model."""
     if int(round) == 0:
         return f"results/base/{model}/model"
-    return f"results/runs/{model}/{gate}/seed{seed}/round{round}/model"
-
-
-def previous_model(wildcards):
-    return model_dir(
-        wildcards.model, wildcards.gate, wildcards.seed, int(wildcards.round) - 1
+    return os.path.join(
+        RUN.format(model=model, gate=gate, regime=regime, seed=seed, round=round),
+        "model",
     )
 
 
+def _round(wildcards):
+    return int(
+        getattr(wildcards, "round", 0)
+    )  # rules for round 0 have no {round} wildcard
+
+
+def previous_model(wildcards):
+    w = wildcards
+    return model_dir(w.model, w.gate, w.regime, w.seed, _round(w) - 1)
+
+
 def this_model(wildcards):
-    return model_dir(wildcards.model, wildcards.gate, wildcards.seed, wildcards.round)
+    if _round(wildcards) == 0:
+        return model_dir(wildcards.model, None, None, None, 0)
+    w = wildcards
+    return model_dir(w.model, w.gate, w.regime, w.seed, w.round)
 
 
 def job_seed(wildcards, stage):
     """A distinct, reproducible seed per (run seed, round, stage)."""
     stages = {"generate": 1, "finetune": 2, "score": 3, "audit": 4}
-    return int(wildcards.seed) * 10_000 + int(wildcards.round) * 10 + stages[stage]
+    return int(wildcards.seed) * 10_000 + _round(wildcards) * 10 + stages[stage]
 
 
-def cells(with_base=True):
-    """Every (model, gate, seed, round) the config asks for: round 0 once per (model, seed) under the
-    pseudo-gate `base`, then each gate's rounds 1..R."""
+def cells():
+    """Every (model, gate, regime, seed, round) with round 1..R the config asks for."""
     for model in config["models"]:
         for seed in config["seeds"]:
-            if with_base:
-                yield model, BASE_GATE, seed, 0
             for gate in config["gates"]:
-                for round in range(1, config["rounds"] + 1):
-                    yield model, gate, seed, round
+                for regime in config["regimes"]:
+                    for round in range(1, config["rounds"] + 1):
+                        yield model, gate, regime, seed, round
+
+
+def cell_dir(model, gate, regime, seed, round):
+    return RUN.format(model=model, gate=gate, regime=regime, seed=seed, round=round)
 
 
 def score_files():
-    return [
-        os.path.join(RUN.format(model=m, gate=g, seed=s, round=r), "score", f"{b}.json")
-        for m, g, s, r in cells()
-        for b in config["score"]["benchmarks"]
+    """Round 0 once per (model, seed), then every cell's rounds."""
+    benchmarks = config["score"]["benchmarks"]
+    base = [
+        os.path.join(BASE_RUN.format(model=m, seed=s), "score", f"{b}.json")
+        for m in config["models"]
+        for s in config["seeds"]
+        for b in benchmarks
+    ]
+    return base + [
+        os.path.join(cell_dir(*cell), "score", f"{b}.json")
+        for cell in cells()
+        for b in benchmarks
     ]
 
 
 def decision_files():
-    return [
-        os.path.join(RUN.format(model=m, gate=g, seed=s, round=r), "decisions.jsonl")
-        for m, g, s, r in cells(False)
+    return [os.path.join(cell_dir(*cell), "decisions.jsonl") for cell in cells()]
+
+
+def audit_files():
+    """Round 0 once per (model, gate, seed), then every cell's rounds."""
+    if not config["audit"]["enabled"]:
+        return []
+    base = [
+        os.path.join(BASE_AUDIT.format(model=m, gate=g, seed=s), "audit.json")
+        for m in config["models"]
+        for g in config["gates"]
+        for s in config["seeds"]
     ]
+    return base + [os.path.join(cell_dir(*cell), "audit.json") for cell in cells()]
 
 
-def gate_model(wildcards):
-    """The model a gate scores with: none, the round's own model (self-gates), or a fixed reviewer (cross)."""
-    scores_with = GATES.get(wildcards.gate).scores_with
-    if scores_with == "current":
-        return previous_model(wildcards)
-    if scores_with == "reviewer":
-        reviewer = (
-            config["gate_options"].get(wildcards.gate, {}).get("reviewer", BASE_GATE)
-        )
-        if reviewer == BASE_GATE:
-            return model_dir(wildcards.model, BASE_GATE, wildcards.seed, 0)
-        if reviewer in config["models"]:
-            return model_dir(reviewer, BASE_GATE, wildcards.seed, 0)
-        return reviewer  # a model directory or hub id outside the workflow
-    return None
+def finetune_inputs(wildcards):
+    """Round r trains on: replace, this round's accepted samples; accumulate, every round's up to r; mix,
+    this round's plus fresh human-written code."""
+    w, r = wildcards, int(wildcards.round)
+    rounds = range(1, r + 1) if w.regime == "accumulate" else [r]
+    dirs = [cell_dir(w.model, w.gate, w.regime, w.seed, k) for k in rounds]
+    inputs = {
+        "model": previous_model(w),
+        "samples": [os.path.join(d, "samples.jsonl") for d in dirs],
+        "decisions": [os.path.join(d, "decisions.jsonl") for d in dirs],
+    }
+    if w.regime == "mix":
+        inputs["human"] = f"results/base/{w.model}/human_pool.jsonl"
+    return inputs
+
+
+def mix_args(wildcards, input):
+    if wildcards.regime != "mix":
+        return ""
+    fraction = config["mix"]["human_fraction"]
+    return f"--human {input.human} --human-fraction {fraction} --human-round {wildcards.round}"
 
 
 def samples_per_round(gate):
@@ -113,6 +154,23 @@ def samples_per_round(gate):
 def max_train():
     accepted = config["budget"]["accepted_per_round"]
     return "" if accepted is None else f"--max-train {accepted}"
+
+
+def gate_model(wildcards):
+    """The model a gate scores with: none, the round's own model (self-gates), or a fixed reviewer (cross)."""
+    scores_with = GATES.get(wildcards.gate).scores_with
+    if scores_with == "current":
+        return previous_model(wildcards)
+    if scores_with == "reviewer":
+        reviewer = (
+            config["gate_options"].get(wildcards.gate, {}).get("reviewer", BASE_GATE)
+        )
+        if reviewer == BASE_GATE:
+            return model_dir(wildcards.model, None, None, None, 0)
+        if reviewer in config["models"]:
+            return model_dir(reviewer, None, None, None, 0)
+        return reviewer  # a model directory or hub id outside the workflow
+    return None
 
 
 def audit_gate_model(wildcards):
@@ -131,22 +189,8 @@ def audit_inputs(wildcards):
     return inputs
 
 
-def audit_files():
-    """One audit per (model, gate, seed, round), round 0 included (a gate judging the base model's code)."""
-    if not config["audit"]["enabled"]:
-        return []
-    rounds = range(0, config["rounds"] + 1)
-    return [
-        os.path.join(RUN.format(model=m, gate=g, seed=s, round=r), "audit.json")
-        for m in config["models"]
-        for g in config["gates"]
-        for s in config["seeds"]
-        for r in rounds
-    ]
-
-
 def gate_inputs(wildcards):
-    inputs = {"samples": os.path.join(RUN.format(**wildcards), "samples.jsonl")}
+    inputs = {"samples": os.path.join(cell_dir(**wildcards), "samples.jsonl")}
     model = gate_model(wildcards)
     if model and (model.startswith("results/") or os.path.isdir(model)):
         inputs["model"] = model

@@ -5,9 +5,9 @@ rule gate:
     output:
         f"{RUN}/decisions.jsonl",
     log:
-        f"{LOGS}/gate/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.log",
+        f"{LOGS}/gate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
-        f"{BENCHMARKS}/gate/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.tsv"
+        f"{BENCHMARKS}/gate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.tsv"
     conda:
         "../../envs/gatedloop.yaml"
     threads: 1

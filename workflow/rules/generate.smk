@@ -6,9 +6,9 @@ rule generate:
     output:
         f"{RUN}/samples.jsonl",
     log:
-        f"{LOGS}/generate/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.log",
+        f"{LOGS}/generate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
-        f"{BENCHMARKS}/generate/{{model}}/{{gate}}/seed{{seed}}/round{{round}}.tsv"
+        f"{BENCHMARKS}/generate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.tsv"
     conda:
         "../../envs/gatedloop.yaml"
     threads: 1

@@ -10,9 +10,9 @@ rule score:
         summary=f"{RUN}/score/{{benchmark}}.json",
         verdicts=f"{RUN}/score/{{benchmark}}.verdicts.jsonl",
     log:
-        f"{LOGS}/score/{{model}}/{{gate}}/seed{{seed}}/round{{round}}/{{benchmark}}.log",
+        f"{LOGS}/score/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}/{{benchmark}}.log",
     benchmark:
-        f"{BENCHMARKS}/score/{{model}}/{{gate}}/seed{{seed}}/round{{round}}/{{benchmark}}.tsv"
+        f"{BENCHMARKS}/score/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}/{{benchmark}}.tsv"
     conda:
         "../../envs/gatedloop.yaml"
     threads: 1
@@ -31,3 +31,13 @@ rule score:
         " {params.data} --out {output.verdicts} --summary {output.summary} --backend {params.backend}"
         " --device {params.device} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
         " {params.sampling} > {log} 2>&1"
+
+
+use rule score as score_base with:
+    output:
+        summary=f"{BASE_RUN}/score/{{benchmark}}.json",
+        verdicts=f"{BASE_RUN}/score/{{benchmark}}.verdicts.jsonl",
+    log:
+        f"{LOGS}/score/{{model}}/base/seed{{seed}}/round0/{{benchmark}}.log",
+    benchmark:
+        f"{BENCHMARKS}/score/{{model}}/base/seed{{seed}}/round0/{{benchmark}}.tsv"
