@@ -30,6 +30,9 @@ def test_quality_rejects_short_and_repetitive_code():
                        min_tokens=20)
     assert [d.accepted for d in decisions] == [True, False, False]
     assert decisions[1].reason.startswith("too short") and decisions[2].reason.startswith("repetitive")
+    # the score is the margin to the nearer threshold: non-negative exactly when accepted
+    assert [d.score >= 0 for d in decisions] == [d.accepted for d in decisions]
+    assert decisions[1].score == pytest.approx(len(code_tokens("return x + 7")) / 20 - 1)
     assert decide("quality", [sample(0, long_ok)])[0].accepted is False  # the study's default: 50 tokens
 
 
@@ -46,7 +49,8 @@ def test_compile_quality_needs_both():
     decisions = decide("compile_quality", [sample(0, long_broken), sample(1, long_ok), sample(2, "\n    return x\n")],
                        min_tokens=20)
     assert [d.accepted for d in decisions] == [False, True, False]
-    assert decisions[0].reason.startswith("SyntaxError")
+    assert decisions[0].reason.startswith("SyntaxError") and decisions[0].score < -1 + 1e-9
+    assert [d.score >= 0 for d in decisions] == [d.accepted for d in decisions]
 
 
 def test_lint_blocks_undefined_names_unused_imports_and_syntax_errors():

@@ -34,7 +34,7 @@ from gatedloop.gates import GATES, Sample
 from gatedloop.io import read_jsonl, write_json, write_jsonl
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, set_threads
-from gatedloop.sandbox import Limits, run_programs
+from gatedloop.sandbox import Limits, run_programs, with_tests
 
 
 def auroc(scores: Sequence[float], truth: Sequence[bool]) -> float:
@@ -128,8 +128,7 @@ def run_audit(model: str, tasks: list[dict], gate_name: str, gate_model: str | N
     expanded = [(task, k) for task in tasks for k in range(samples_per_task)]
     completions = generator.generate([task["prompt"] for task, _ in expanded], params, seed=seed)
     del generator  # free the model before a self-gate loads its own copy
-    programs = [t["prompt"] + c + "\n\n" + "\n".join(t["tests"]) + "\n" for (t, _), c in zip(expanded, completions,
-                                                                                             strict=True)]
+    programs = [with_tests(t["prompt"] + c, t["tests"]) for (t, _), c in zip(expanded, completions, strict=True)]
     truth = [v.passed for v in run_programs(programs, Limits(timeout_s=timeout_s), workers=threads)]
     samples = [Sample(f"{t['task_id']}#{k}", t["task_id"], t["prompt"], c, tuple(t["tests"]))
                for (t, k), c in zip(expanded, completions, strict=True)]

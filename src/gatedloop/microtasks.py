@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gatedloop.io import write_jsonl
+from gatedloop.sandbox import with_tests
 
 # A prompt ends exactly at the closing quotes: this tokenizer merges a newline with the following indent, and
 # a prompt ending in a newline made the model emit end-of-text at once.
@@ -132,7 +133,7 @@ class Task:
 
     def program(self, completion: str) -> str:
         """The full program that checks ``completion`` against this task's tests."""
-        return self.prompt + completion + "\n\n" + "\n".join(self.tests) + "\n"
+        return with_tests(self.prompt + completion, self.tests)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)

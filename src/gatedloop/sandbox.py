@@ -24,6 +24,12 @@ from dataclasses import dataclass
 OUTPUT_CAP = 64 * 1024
 
 
+def with_tests(code: str, tests: str | list[str] | tuple[str, ...]) -> str:
+    """The program that checks ``code``: the code, a blank line, then the tests (asserts), one per line."""
+    test_text = tests if isinstance(tests, str) else "\n".join(tests)
+    return code + "\n\n" + test_text + "\n"
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout_s: float = 5.0

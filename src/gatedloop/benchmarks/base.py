@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from gatedloop.sandbox import with_tests
+
 
 @dataclass(frozen=True)
 class BenchmarkTask:
@@ -14,7 +16,7 @@ class BenchmarkTask:
     family: str | None = None
 
     def program(self, completion: str) -> str:
-        return self.prompt + completion + "\n\n" + self.test_program + "\n"
+        return with_tests(self.prompt + completion, self.test_program)
 
 
 class Benchmark(ABC):

@@ -5,7 +5,7 @@ through ``gatedloop.sandbox``. Options: ``timeout_s`` (default 5), ``workers`` (
 from __future__ import annotations
 
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
-from gatedloop.sandbox import Limits, run_programs
+from gatedloop.sandbox import Limits, run_programs, with_tests
 
 
 @GATES.register("execution")
@@ -15,7 +15,7 @@ class ExecutionGate(Gate):
         if untested:
             raise ValueError(f"gate 'execution' needs tests with every sample; none for {', '.join(untested[:5])}")
         limits = Limits(timeout_s=float(self.options.get("timeout_s", 5.0)))
-        programs = [s.program + "\n\n" + "\n".join(s.tests) + "\n" for s in samples]
+        programs = [with_tests(s.program, s.tests) for s in samples]
         verdicts = run_programs(programs, limits, workers=int(self.options.get("workers", self.threads)))
         return [Decision(s.id, s.prompt_id, float(v.passed), v.passed, v.status + (f": {v.detail}" if v.detail else ""))
                 for s, v in zip(samples, verdicts, strict=True)]

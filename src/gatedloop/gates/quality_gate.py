@@ -6,6 +6,8 @@ Definitions (model-independent, so the gate does not move with the model being t
 - repetition: the share of the completion's token n-grams (``ngram`` tokens, default 4) that repeat an earlier
   n-gram of the same completion: ``1 - distinct / total``; 0.0 when the completion has fewer than n tokens.
 A sample passes when ``repetition <= max_repetition`` (default 0.3) and ``length >= min_tokens`` (default 50).
+Its score is the margin to the nearer threshold, ``min(length / min_tokens - 1, max_repetition - repetition)``:
+non-negative exactly when the sample passes, so the audit's AUROC measures what the gate actually filters on.
 """
 
 from __future__ import annotations
@@ -29,15 +31,16 @@ def repetition(tokens: list[str], n: int) -> float:
 
 
 def quality_check(completion: str, options: dict) -> tuple[bool, float, str]:
-    """(passes, repetition, reason) under the options' thresholds."""
+    """(passes, margin score, reason) under the options' thresholds."""
     settings = {**DEFAULTS, **options}
     tokens = code_tokens(completion)
     rep = repetition(tokens, settings["ngram"])
+    margin = min(len(tokens) / settings["min_tokens"] - 1, settings["max_repetition"] - rep)
     if len(tokens) < settings["min_tokens"]:
-        return False, rep, f"too short: {len(tokens)} < {settings['min_tokens']} tokens"
+        return False, margin, f"too short: {len(tokens)} < {settings['min_tokens']} tokens"
     if rep > settings["max_repetition"]:
-        return False, rep, f"repetitive: {rep:.2f} > {settings['max_repetition']}"
-    return True, rep, f"{len(tokens)} tokens, repetition {rep:.2f}"
+        return False, margin, f"repetitive: {rep:.2f} > {settings['max_repetition']}"
+    return True, margin, f"{len(tokens)} tokens, repetition {rep:.2f}"
 
 
 def check_options(gate: str, options: dict) -> None:
@@ -53,8 +56,8 @@ class QualityGate(Gate):
         check_options("quality", self.options)
         decisions = []
         for s in samples:
-            ok, rep, reason = quality_check(s.completion, self.options)
-            decisions.append(Decision(s.id, s.prompt_id, 1.0 - rep, ok, reason))
+            ok, margin, reason = quality_check(s.completion, self.options)
+            decisions.append(Decision(s.id, s.prompt_id, margin, ok, reason))
         return decisions
 
 
@@ -65,7 +68,7 @@ class CompileQualityGate(Gate):
         decisions = []
         for s in samples:
             parses, syntax = compiles(s.program)
-            ok, rep, reason = quality_check(s.completion, self.options)
-            reason = reason if parses else syntax
-            decisions.append(Decision(s.id, s.prompt_id, (1.0 - rep) * parses, parses and ok, reason))
+            ok, margin, reason = quality_check(s.completion, self.options)
+            score = margin if parses else min(margin, 0.0) - 1.0  # a syntax error is always below the bar
+            decisions.append(Decision(s.id, s.prompt_id, score, parses and ok, reason if parses else syntax))
         return decisions
