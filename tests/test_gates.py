@@ -55,3 +55,12 @@ def test_cli_names_a_sample_with_missing_fields(tmp_path):
     samples.write_text('{"id": "a#0", "prompt": "x"}\n')
     with pytest.raises(ValueError, match=r"samples.jsonl:1: sample is missing completion, prompt_id"):
         gate_cli.main(["--gate", "none", "--samples", str(samples), "--out", str(tmp_path / "d.jsonl")])
+
+
+def test_cli_rejects_an_unknown_gate_and_a_self_gate_without_model(tmp_path, capsys):
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"id": "a#0", "prompt_id": "a", "prompt": PROMPT, "completion": "x"}) + "\n")
+    for gate, message in [("magic", "unknown gate 'magic'; known: binary"), ("perplexity", "pass --model")]:
+        with pytest.raises(SystemExit):
+            gate_cli.main(["--gate", gate, "--samples", str(samples), "--out", str(tmp_path / "d.jsonl")])
+        assert message in capsys.readouterr().err

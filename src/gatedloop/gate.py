@@ -33,10 +33,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--gate", required=True, help=f"one of: {', '.join(GATES.names())}")
     parser.add_argument("--samples", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--model", default=None, help="current round's model (self-gates only)")
+    parser.add_argument("--model", default=None,
+                        help="the model the gate scores with: the round's model (self-gates) or the reviewer (cross)")
     parser.add_argument("--options", default="{}", help="the gate's settings as a JSON object")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.gate not in GATES:
+        parser.error(f"unknown gate {args.gate!r}; known: {', '.join(GATES.names())}")
     gate_cls = GATES.get(args.gate)
     if gate_cls.scores_with:
         if not args.model:
