@@ -181,17 +181,20 @@ def audit_gate_model(wildcards):
     return gate_model(wildcards)
 
 
+def is_file_input(model):
+    """A model directory Snakemake should track (ours or a local one); hub ids are passed as params only."""
+    return bool(model) and (model.startswith("results/") or os.path.isdir(model))
+
+
 def audit_inputs(wildcards):
     inputs = {"model": this_model(wildcards), "tasks": f"{MICROTASKS}/heldout.jsonl"}
-    model = audit_gate_model(wildcards)
-    if model and (model.startswith("results/") or os.path.isdir(model)):
-        inputs["gate_model"] = model
+    if is_file_input(audit_gate_model(wildcards)):
+        inputs["gate_model"] = audit_gate_model(wildcards)
     return inputs
 
 
 def gate_inputs(wildcards):
     inputs = {"samples": os.path.join(cell_dir(**wildcards), "samples.jsonl")}
-    model = gate_model(wildcards)
-    if model and (model.startswith("results/") or os.path.isdir(model)):
-        inputs["model"] = model
+    if is_file_input(gate_model(wildcards)):
+        inputs["model"] = gate_model(wildcards)
     return inputs

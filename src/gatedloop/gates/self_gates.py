@@ -74,6 +74,8 @@ class _Scorer:
 
         self.tokenizer = load_tokenizer(model_path)
         self.model = load_model(model_path, device=device_for("auto"))
+        config = self.model.config
+        self.max_tokens = getattr(config, "n_positions", None) or config.max_position_embeddings
 
     def single_token(self, gate: str, key: str, word: str) -> int:
         ids = self.tokenizer.encode(word, add_special_tokens=False)
@@ -104,12 +106,11 @@ class _Scorer:
         """Mean log-probability per completion token given the prompt; -inf for an empty completion."""
         import torch
 
-        limit = getattr(self.model.config, "n_positions", None) or self.model.config.max_position_embeddings
         encoded = []
         for s in samples:
             prompt = self.tokenizer(s.prompt).input_ids
             completion = self.tokenizer(s.completion).input_ids
-            encoded.append((len(prompt), (prompt + completion)[:limit]))
+            encoded.append((len(prompt), (prompt + completion)[: self.max_tokens]))
         scores: list[float] = []
         lists = [tokens for _, tokens in encoded]
         offset = 0
@@ -128,8 +129,7 @@ class _Scorer:
 
     def answer_margin(self, texts: list[str], yes: int, no: int, batch_size: int) -> list[float]:
         """logit(yes) - logit(no) at the position after each text."""
-        limit = getattr(self.model.config, "n_positions", None) or self.model.config.max_position_embeddings
-        lists = [self.tokenizer(t).input_ids[-limit:] for t in texts]
+        lists = [self.tokenizer(t).input_ids[-self.max_tokens :] for t in texts]
         margins: list[float] = []
         for chunk, logits in self._batches(lists, batch_size):
             for i, tokens in enumerate(chunk):
