@@ -41,3 +41,23 @@ def test_greedy_batched_equals_one_at_a_time(backend):
 def test_completions_are_cut_at_stop_sequences(backend):
     params = SamplingParams(max_new_tokens=30, batch_size=3, temperature=1.0, stop=["e"])
     assert all("e" not in c for c in backend.generate(PROMPTS, params, seed=1))
+
+
+def test_nucleus_warper_keeps_what_transformers_top_p_keeps():
+    import torch
+    from transformers.generation.logits_process import TemperatureLogitsWarper, TopPLogitsWarper
+
+    from gatedloop.backends.transformers_backend import nucleus_warper
+
+    torch.manual_seed(0)
+    differing, rows = 0, 0
+    for scale in (0.05, 1.0, 8.0):  # 0.05: flat rows, where the candidates hold too little mass (full-sort path)
+        logits = torch.randn(128, 4096) * scale
+        for temperature, top_p in ((0.8, 0.95), (1.0, 0.5), (1.3, 0.99)):
+            expected = TopPLogitsWarper(top_p)(None, TemperatureLogitsWarper(temperature)(None, logits.clone()))
+            ours = nucleus_warper(temperature, top_p)(None, logits.clone())
+            kept_expected, kept_ours = torch.isfinite(expected), torch.isfinite(ours)
+            assert torch.allclose(expected[kept_expected & kept_ours], ours[kept_expected & kept_ours])
+            differing += (kept_expected != kept_ours).any(dim=1).sum().item()
+            rows += len(logits)
+    assert differing <= rows // 500  # float rounding exactly at the p boundary, nothing more

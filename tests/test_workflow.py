@@ -72,6 +72,17 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
         assert (finished_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_local_run_forks_its_jobs_from_one_warm_server_and_stops_it(finished_run):
+    log = (finished_run / "results/logs/warm_start.log").read_text()
+    socket_path = re.search(r"ready on (\S+) \(pid (\d+)\)", log)
+    assert socket_path, log
+    served = re.findall(r"gatedloop\.(\w+) -> pid", log)
+    # Jobs that start while the server is still importing run cold; every later model job is forked from it.
+    assert {"generate", "gate", "finetune", "score", "audit"} <= set(served)
+    assert not os.path.exists(socket_path[1])
+    assert not os.path.exists(f"/proc/{socket_path[2]}")
+
+
 def test_every_round_has_its_stage_outputs_and_logs(finished_run):
     run = finished_run / "results/runs/tiny/compile/replace/seed0/round2"
     for name in ["samples.jsonl", "decisions.jsonl", "finetune.json", "model/config.json", "score/microtasks.json",

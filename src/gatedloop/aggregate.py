@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.io import atomic_path, read_json, read_jsonl
+from gatedloop.warm import run_cli
 
 # runs/{model}/{gate}/{regime}/seed{seed}/round{round}/...; round 0 has no regime (it is shared by all of them).
 CELL = r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/(?:(?P<regime>[^/]+)/)?seed(?P<seed>\d+)/round(?P<round>\d+)"
@@ -112,4 +113,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

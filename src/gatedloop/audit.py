@@ -35,6 +35,7 @@ from gatedloop.io import read_jsonl, write_json, write_jsonl
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, set_threads
 from gatedloop.sandbox import Limits, run_programs, with_tests
+from gatedloop.warm import run_cli
 
 
 def auroc(scores: Sequence[float], truth: Sequence[bool]) -> float:
@@ -175,4 +176,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

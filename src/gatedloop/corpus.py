@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from gatedloop.io import read_jsonl, write_jsonl
+from gatedloop.warm import run_cli
 
 # Test suites, IDLE and lib2to3 are large, repetitive or odd Python: they drown the code we want to imitate.
 EXCLUDED_DIRS = {"test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages", "__pycache__",
@@ -55,4 +56,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.io import atomic_path
+from gatedloop.warm import run_cli
 
 
 def arm_labels(table):
@@ -104,4 +105,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -26,6 +26,7 @@ from gatedloop.io import atomic_path, read_jsonl, write_json
 from gatedloop.models import load_model, load_tokenizer, save_model
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, seed_everything, set_threads
+from gatedloop.warm import run_cli
 
 
 @dataclass
@@ -129,8 +130,11 @@ def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, lo
             order, cursor = torch.randperm(len(samples), generator=generator), 0
         index = order[cursor : cursor + cfg.batch_size]
         cursor += cfg.batch_size
-        loss = peft_model(input_ids=input_ids[index].to(device), attention_mask=attention[index].to(device),
-                          labels=labels[index].to(device)).loss
+        # Right padding: columns past the batch's longest row are padding only; dropping them changes no loss term.
+        width = int(attention[index].sum(dim=1).max())
+        loss = peft_model(input_ids=input_ids[index, :width].to(device),
+                          attention_mask=attention[index, :width].to(device),
+                          labels=labels[index, :width].to(device)).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(peft_model.parameters(), 1.0)
@@ -198,4 +202,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -15,6 +15,7 @@ from pathlib import Path
 from gatedloop.gates import GATES, Sample
 from gatedloop.io import read_jsonl, write_jsonl
 from gatedloop.runtime import set_threads
+from gatedloop.warm import run_cli
 
 
 def load_samples(path: Path) -> list[Sample]:
@@ -53,4 +54,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

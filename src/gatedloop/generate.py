@@ -17,6 +17,7 @@ from gatedloop.backends import BACKENDS, SamplingParams
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_jsonl
 from gatedloop.runtime import device_for, set_threads
+from gatedloop.warm import run_cli
 
 
 def expand(prompts: list[dict], per_prompt: int, n_samples: int | None = None) -> list[tuple[dict, int]]:
@@ -63,4 +64,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from gatedloop.corpus import stdlib_files
 from gatedloop.io import read_jsonl, write_jsonl
+from gatedloop.warm import run_cli
 
 MAX_CHARS = 1500  # long functions would be cut at the fine-tuning length anyway
 
@@ -66,4 +67,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from gatedloop.io import write_jsonl
 from gatedloop.sandbox import with_tests
+from gatedloop.warm import run_cli
 
 # A prompt ends exactly at the closing quotes: this tokenizer merges a newline with the following indent, and
 # a prompt ending in a newline made the model emit end-of-text at once.
@@ -199,4 +200,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -18,6 +18,7 @@ from pathlib import Path
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import atomic_path, read_jsonl, write_json
 from gatedloop.runtime import seed_everything, set_threads
+from gatedloop.warm import run_cli
 
 
 @dataclass
@@ -140,4 +141,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

@@ -21,6 +21,7 @@ from gatedloop.io import write_json, write_jsonl
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, set_threads
 from gatedloop.sandbox import Limits, run_programs
+from gatedloop.warm import run_cli
 
 
 def score(model: str, benchmark_name: str, data: str | None, params: SamplingParams, backend: str,
@@ -67,4 +68,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)

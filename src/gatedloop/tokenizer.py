@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.io import atomic_path, read_jsonl
+from gatedloop.warm import run_cli
 
 EOT = "<|endoftext|>"
 
@@ -43,4 +44,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main)
