@@ -1,6 +1,11 @@
+import contextlib
 import os
+import socket
+from pathlib import Path
 
-from gatedloop.sandbox import Limits, run_program, run_programs
+import pytest
+
+from gatedloop.sandbox import Limits, isolation, run_program, run_programs
 
 FAST = Limits(timeout_s=2.0)
 
@@ -80,3 +85,67 @@ def test_each_program_gets_fresh_randomness():
     program = "import random\nraise ValueError(random.random())"
     details = {verdict.detail for verdict in run_programs([program] * 3, FAST, workers=1)}  # one server
     assert len(details) == 3
+
+
+# Hostile programs: none may pass, harm the host, touch another sample's result or stop the run.
+ISOLATION = isolation()
+OWN_USER = ISOLATION["user"].startswith("uid")
+needs_own_user = pytest.mark.skipif(not OWN_USER, reason="programs run as the caller's user here (not root)")
+
+
+def _processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                status = Path(f"/proc/{entry}/status").read_text()
+                if f"\nUid:\t{uid}\t" in status:
+                    pids.append(int(entry))
+    return pids
+
+
+@needs_own_user
+def test_a_fork_bomb_that_escapes_its_process_group_is_contained_and_cleaned_up():
+    bomb = ("import os\nwhile True:\n    try:\n        if os.fork() == 0:\n            os.setsid()\n"
+            "    except OSError:\n        pass")
+    verdicts = run_programs([bomb, "assert 2 + 2 == 4"], Limits(timeout_s=2.0), workers=1)
+    assert not verdicts[0].passed and verdicts[1].passed
+    uid = int(ISOLATION["user"].split()[1])
+    assert _processes_of(uid) == []
+
+
+def test_filling_the_disk_stops_at_the_file_size_limit():
+    verdict = run_program("open('big', 'wb').write(b'x' * (64 * 1024 * 1024))\nassert True",
+                          Limits(timeout_s=5.0, file_size_mb=4))
+    assert not verdict.passed
+
+
+@pytest.mark.skipif(ISOLATION["network"] != "namespace", reason="no network namespace on this platform")
+def test_no_network_even_to_the_host_loopback():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        program = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)\nassert True"
+        verdict = run_program(program, FAST)
+    assert not verdict.passed and ("Error" in verdict.detail or "refused" in verdict.detail)
+
+
+@needs_own_user
+def test_writing_outside_its_directory_is_refused(tmp_path):
+    target = tmp_path / "planted.txt"
+    verdict = run_program(f"open({str(target)!r}, 'w').write('x')\nassert True", FAST)
+    assert not verdict.passed and "PermissionError" in verdict.detail
+    assert not target.exists()
+
+
+def test_reading_its_own_file_does_not_reveal_the_pass_token():
+    program = "import sys\nprint(open(__file__).read().strip().splitlines()[-1])\nsys.exit(0)"
+    assert not run_program(program, FAST).passed
+
+
+def test_printing_pass_lookalikes_or_replacing_builtins_does_not_pass():
+    forgeries = ["print('pass')\nprint('passed')\nimport os\nos._exit(0)",
+                 "import builtins\nbuiltins.print = lambda *args, **kwargs: None\nassert True"]
+    verdicts = run_programs([*forgeries, "assert True"], FAST, workers=1)
+    assert [v.passed for v in verdicts] == [False, False, True]  # and the next program sees clean builtins

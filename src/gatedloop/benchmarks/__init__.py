@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
+from gatedloop.benchmarks.humaneval import HumanEvalBenchmark
 from gatedloop.benchmarks.microtasks import MicrotasksBenchmark
 from gatedloop.registry import Registry
 
 BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark")
 BENCHMARKS.add("microtasks", MicrotasksBenchmark)
+BENCHMARKS.add("humaneval", HumanEvalBenchmark)
 
 __all__ = ["BENCHMARKS", "Benchmark", "BenchmarkTask"]
