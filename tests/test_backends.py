@@ -61,3 +61,13 @@ def test_nucleus_warper_keeps_what_transformers_top_p_keeps():
             differing += (kept_expected != kept_ours).any(dim=1).sum().item()
             rows += len(logits)
     assert differing <= rows // 500  # float rounding exactly at the p boundary, nothing more
+
+
+def test_a_prompt_longer_than_the_context_keeps_its_end(tiny_model_dir, capsys):
+    from gatedloop.backends import BACKENDS
+
+    backend = BACKENDS.get("transformers")(str(tiny_model_dir))
+    long_prompt = "x = 1\n" * 400 + "def f(x):\n"  # far beyond the fixture's 128 positions
+    (completion,) = backend.generate([long_prompt], SamplingParams(temperature=0.0, max_new_tokens=8), seed=0)
+    assert isinstance(completion, str)
+    assert "kept their last tokens only" in capsys.readouterr().err

@@ -82,3 +82,12 @@ def test_code_defaults_match_the_schema(cls, path, skip):
 def test_schema_is_valid_yaml_with_a_draft():
     schema = yaml.safe_load(Path(SCHEMA).read_text())
     assert "2020-12" in schema["$schema"]
+
+
+def test_several_greedy_samples_per_task_are_refused(tmp_path):
+    config = load_yaml(REPO / "config" / "config.yaml")
+    config["score"]["n_samples"] = 10
+    with pytest.raises(ConfigError, match=r"score\.n_samples.*temperature"):
+        validate_config(config, SCHEMA)
+    config["score"].update(temperature=0.8, k=[1, 5])
+    assert validate_config(config, SCHEMA)["score"]["k"] == [1, 5]

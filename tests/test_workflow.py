@@ -3,6 +3,7 @@ Then dry runs check that a changed setting replans only the jobs it affects (nar
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -81,6 +82,17 @@ def test_a_local_run_forks_its_jobs_from_one_warm_server_and_stops_it(finished_r
     assert {"generate", "gate", "finetune", "score", "audit"} <= set(served)
     assert not os.path.exists(socket_path[1])
     assert not os.path.exists(f"/proc/{socket_path[2]}")
+
+
+def test_round_zero_scores_on_humaneval_end_to_end(finished_run):
+    target = "results/runs/tiny/base/seed0/round0/score/humaneval.json"
+    result = snakemake(finished_run, target)
+    assert result.returncode == 0, result.stderr[-5000:]
+    summary = json.loads((finished_run / target).read_text())
+    assert summary["n_tasks"] == 164 and 0 <= summary["pass_at_1"] <= 1
+    verdicts = (finished_run / target.replace(".json", ".verdicts.jsonl")).read_text().splitlines()
+    assert len(verdicts) == 164
+    assert {json.loads(v)["status"] for v in verdicts} <= {"pass", "fail", "timeout", "error"}
 
 
 def test_every_round_has_its_stage_outputs_and_logs(finished_run):

@@ -77,7 +77,8 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
         keys = parse_score_path(path)
         summary = read_json(path)
         row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
-               "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent)}
+               "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent),
+               **{f"pass_at_{k}": v for k, v in summary.get("pass_at_k", {}).items() if k != "1"}}
         if keys["gate"] == BASE_GATE:
             rows += [{**row, "gate": gate, "regime": regime} for gate in gates for regime in regimes]
         else:
@@ -85,7 +86,11 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
     for row in rows:
         shared_regime = None if row["round"] == 0 else row["regime"]
         row.update(audits.get((row["model"], row["gate"], shared_regime, row["seed"], row["round"]), {}))
-    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    # pass@k columns (k > 1) exist when scoring drew several samples per task; they sit after pass_at_1.
+    extra = sorted({c for r in rows for c in r if c.startswith("pass_at_") and c not in COLUMNS},
+                   key=lambda c: int(c.removeprefix("pass_at_")))
+    columns = [*COLUMNS[:7], *extra, *COLUMNS[7:]]
+    table = pd.DataFrame(rows).reindex(columns=columns)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
     return table.sort_values(["model", "gate", "regime", "seed", "benchmark", "round"], ignore_index=True)
 

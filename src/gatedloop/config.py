@@ -87,4 +87,13 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
         lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
     check_names(config)
+    check_consistency(config)
     return config
+
+
+def check_consistency(config: dict) -> None:
+    """Settings that are valid alone but not together."""
+    score = config["score"]
+    if score["n_samples"] > 1 and score["temperature"] == 0:
+        raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
+                          "score.temperature > 0 (greedy samples are all the same); the study used 0.8")

