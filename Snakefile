@@ -62,6 +62,7 @@ include: "workflow/rules/gate.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/audit.smk"
+include: "workflow/rules/sample_checks.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 

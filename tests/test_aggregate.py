@@ -78,3 +78,18 @@ def test_round_zero_is_repeated_under_every_gate_and_regime(tmp_path):
     table = aggregate.collect([*paths, d / "microtasks.json"], ["none"], regimes=["replace", "mix"])
     assert table[["regime", "round", "pass_at_1"]].values.tolist() == [["mix", 0, 0.7], ["mix", 1, 0.5],
                                                                       ["replace", 0, 0.7], ["replace", 1, 0.6]]
+
+
+def test_pass_at_k_sample_checks_and_contamination_join_their_rows(tmp_path):
+    paths = make_tree(tmp_path, gates=("none",), rounds=1)
+    round1 = tmp_path / "runs/tiny/none/replace/seed0/round1"
+    summary = json.loads((round1 / "score/microtasks.json").read_text())
+    (round1 / "score/microtasks.json").write_text(json.dumps({**summary, "pass_at_k": {"1": 0.6, "10": 0.9}}))
+    (round1 / "sample_checks.json").write_text(json.dumps({
+        "compile_rate": 0.95, "exec_pass_rate": 0.5, "contamination_microtasks_prompt": 0.25, "n_checked": 8}))
+    table = aggregate.collect(paths, ["none"])
+    row = table[table["round"] == 1].iloc[0]
+    assert (row.pass_at_10, row.compile_rate, row.exec_pass_rate) == (0.9, 0.95, 0.5)
+    assert row.contamination_microtasks_prompt == 0.25
+    assert list(table.columns).index("pass_at_10") == list(table.columns).index("pass_at_1") + 1
+    assert pd.isna(table[table["round"] == 0].iloc[0].compile_rate)  # round 0 generated nothing

@@ -73,7 +73,7 @@ def variants(tasks, solutions) -> list[tuple[object, str, str, float]]:
 @pytest.fixture(scope="module")
 def cases():
     benchmark = BENCHMARKS.get("humaneval")()
-    return variants(benchmark.tasks(), benchmark.canonical_solutions())
+    return variants(benchmark.tasks(), benchmark.reference_solutions())
 
 
 def test_enough_broken_variants_of_each_kind(cases):

@@ -35,7 +35,7 @@ def test_pass_at_k_matches_the_closed_form():
 def humaneval():
     benchmark = BENCHMARKS.get("humaneval")()
     tasks = {t.task_id: t for t in benchmark.tasks()}
-    return tasks, benchmark.canonical_solutions()
+    return tasks, benchmark.reference_solutions()
 
 
 def test_evalplus_format_samples_solution_or_completion(humaneval):

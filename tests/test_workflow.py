@@ -69,6 +69,10 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     assert table.audit_acceptance_rate.notna().all()
     assert (table[table.gate == "none"].audit_acceptance_rate == 1).all()
     assert table.audit_correct_rate.between(0, 1).all()
+    # Sample checks of every later round: compile/execution rates and contamination against the benchmark.
+    for column in ("compile_rate", "exec_pass_rate", "contamination_microtasks_prompt",
+                   "contamination_microtasks_solution", "contamination_microtasks_tests"):
+        assert later[column].between(0, 1).all(), column
     for figure in ("pass_at_1.png", "gate_audit.png"):
         assert (finished_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
 

@@ -25,7 +25,7 @@ AUDIT_FIELDS = ["correct_rate", "acceptance_rate", "precision", "recall", "auroc
                 "precision_gain", "precision_gain_low", "precision_gain_high", "tv", "self_confirming"]
 BASE_GATE = "base"
 COLUMNS = ["model", "gate", "regime", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
-           "n_accepted", "acceptance_rate", "n_train", "finetune_skipped",
+           "n_accepted", "acceptance_rate", "n_train", "finetune_skipped", "compile_rate", "exec_pass_rate",
            *(f"audit_{name}" for name in AUDIT_FIELDS), "first_self_confirming_round"]
 
 
@@ -64,6 +64,11 @@ def round_counts(round_dir: Path) -> dict:
     if stats_path.exists():
         stats = read_json(stats_path)
         counts.update(n_train=stats["n_train"], finetune_skipped=stats["skipped"])
+    checks_path = round_dir / "sample_checks.json"
+    if checks_path.exists():
+        checks = read_json(checks_path)
+        counts.update({k: v for k, v in checks.items()
+                       if k in ("compile_rate", "exec_pass_rate") or k.startswith("contamination_")})
     return counts
 
 
@@ -89,7 +94,8 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
     # pass@k columns (k > 1) exist when scoring drew several samples per task; they sit after pass_at_1.
     extra = sorted({c for r in rows for c in r if c.startswith("pass_at_") and c not in COLUMNS},
                    key=lambda c: int(c.removeprefix("pass_at_")))
-    columns = [*COLUMNS[:7], *extra, *COLUMNS[7:]]
+    contamination = sorted({c for r in rows for c in r if c.startswith("contamination_")})
+    columns = [*COLUMNS[:7], *extra, *COLUMNS[7:], *contamination]
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
     return table.sort_values(["model", "gate", "regime", "seed", "benchmark", "round"], ignore_index=True)

@@ -4,6 +4,7 @@ rule aggregate:
         scores=score_files(),
         decisions=decision_files(),
         audits=audit_files(),
+        checks=sample_check_files(),
     output:
         "results/metrics.csv",
     log:

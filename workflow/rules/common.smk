@@ -26,6 +26,8 @@ MICROTASKS = "results/data/microtasks"
 RUN = "results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}"
 BASE_RUN = "results/runs/{model}/base/seed{seed}/round0"
 BASE_AUDIT = "results/runs/{model}/{gate}/seed{seed}/round0"
+# Benchmarks that read a file the workflow builds (the others bring their own data).
+BENCHMARK_DATA = {"microtasks": f"{MICROTASKS}/heldout.jsonl"}
 LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 
@@ -100,6 +102,24 @@ def score_files():
         for cell in cells()
         for b in benchmarks
     ]
+
+
+def sample_check_files():
+    if not config["sample_checks"]["enabled"]:
+        return []
+    return [os.path.join(cell_dir(*cell), "sample_checks.json") for cell in cells()]
+
+
+def benchmark_args():
+    """--benchmark NAME[=FILE] for every scored benchmark."""
+    return " ".join(
+        (
+            f"--benchmark {b}={BENCHMARK_DATA[b]}"
+            if b in BENCHMARK_DATA
+            else f"--benchmark {b}"
+        )
+        for b in config["score"]["benchmarks"]
+    )
 
 
 def decision_files():

@@ -1,6 +1,3 @@
-BENCHMARK_DATA = {"microtasks": f"{MICROTASKS}/heldout.jsonl"}
-
-
 rule score:
     """Score a round's model on one held-out benchmark; every completion runs in the sandbox."""
     input:

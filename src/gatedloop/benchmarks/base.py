@@ -32,3 +32,7 @@ class Benchmark(ABC):
 
     @abstractmethod
     def tasks(self) -> list[BenchmarkTask]: ...
+
+    def reference_solutions(self) -> dict[str, str]:
+        """task id -> reference solution, where the benchmark has them (for contamination checks)."""
+        return {}

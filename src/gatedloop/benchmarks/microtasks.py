@@ -12,3 +12,7 @@ class MicrotasksBenchmark(Benchmark):
             raise ValueError("benchmark 'microtasks' needs its held-out task file (heldout.jsonl)")
         return [BenchmarkTask(row["task_id"], row["prompt"], "\n".join(row["tests"]), row["family"])
                 for row in read_jsonl(self.data)]
+
+    def reference_solutions(self) -> dict[str, str]:
+        return {row["task_id"]: row["canonical_solution"] for row in read_jsonl(self.data)
+                if "canonical_solution" in row}

@@ -1,0 +1,29 @@
+rule sample_checks:
+    """Round r's samples: compile and execution rates (the study's Figure 12); its fine-tuning data: n-gram overlap
+    with every scored benchmark (contamination control)."""
+    input:
+        samples=f"{RUN}/samples.jsonl",
+        decisions=f"{RUN}/decisions.jsonl",
+        data=[
+            BENCHMARK_DATA[b]
+            for b in config["score"]["benchmarks"]
+            if b in BENCHMARK_DATA
+        ],
+    output:
+        f"{RUN}/sample_checks.json",
+    log:
+        f"{LOGS}/sample_checks/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
+    benchmark:
+        f"{BENCHMARKS}/sample_checks/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        benchmarks=benchmark_args(),
+        checks=cli(config["sample_checks"], "enabled"),
+    shell:
+        "python -m gatedloop.sample_checks --samples {input.samples} --decisions {input.decisions}"
+        " --out {output} {params.benchmarks} --threads {threads} {params.checks} > {log} 2>&1"
