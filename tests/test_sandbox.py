@@ -93,13 +93,14 @@ OWN_USER = ISOLATION["user"].startswith("uid")
 needs_own_user = pytest.mark.skipif(not OWN_USER, reason="programs run as the caller's user here (not root)")
 
 
-def _processes_of(uid: int) -> list[int]:
+def _sandbox_processes() -> list[int]:
+    """Live or zombie processes of any sandbox uid."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             with contextlib.suppress(OSError):
-                status = Path(f"/proc/{entry}/status").read_text()
-                if f"\nUid:\t{uid}\t" in status:
+                uid = int(Path(f"/proc/{entry}/status").read_text().split("\nUid:\t")[1].split("\t")[0])
+                if 61000 <= uid < 61000 + 4096:
                     pids.append(int(entry))
     return pids
 
@@ -110,8 +111,28 @@ def test_a_fork_bomb_that_escapes_its_process_group_is_contained_and_cleaned_up(
             "    except OSError:\n        pass")
     verdicts = run_programs([bomb, "assert 2 + 2 == 4"], Limits(timeout_s=2.0), workers=1)
     assert not verdicts[0].passed and verdicts[1].passed
-    uid = int(ISOLATION["user"].split()[1])
-    assert _processes_of(uid) == []
+    assert _sandbox_processes() == []
+
+
+@needs_own_user
+def test_concurrent_servers_never_share_a_sandbox_user():
+    from gatedloop.sandbox import SandboxServer
+
+    with SandboxServer() as first, SandboxServer() as second:
+        first._start()
+        second._start()
+        assert first.isolation["user"] != second.isolation["user"]
+        # A program of one server cannot be killed by the other's clean-up: both pass, interleaved.
+        slow = "import time\ntime.sleep(0.5)\nassert True"
+        import threading
+
+        results = {}
+        worker = threading.Thread(target=lambda: results.setdefault("slow", first.run(slow, FAST)))
+        worker.start()
+        for _ in range(20):
+            assert second.run("assert True", FAST).passed
+        worker.join()
+        assert results["slow"].passed
 
 
 def test_filling_the_disk_stops_at_the_file_size_limit():

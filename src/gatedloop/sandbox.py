@@ -59,19 +59,18 @@ class SandboxServer:
 
     Forking a child of a small, stdlib-only interpreter costs ~7 ms where starting a fresh interpreter per
     program cost ~42 ms; the child gets the same isolation the fresh interpreter had, and more where the platform
-    allows (``isolation``). ``slot`` gives concurrent servers distinct sandbox users. A program that kills the
-    server gets an error verdict, and the next program gets a new server.
+    allows (``isolation``). A program that kills the server gets an error verdict, and the next program gets a new
+    server.
     """
 
-    def __init__(self, slot: int = 0) -> None:
-        self.slot = slot
+    def __init__(self) -> None:
         self.isolation: dict = {}
         self._proc: subprocess.Popen | None = None
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", str(SERVER), str(self.slot)], stdin=subprocess.PIPE,
+                [sys.executable, "-I", "-B", str(SERVER)], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
                 env={"PATH": "/usr/bin:/bin"},
             )
@@ -153,7 +152,7 @@ def run_program(program: str, limits: Limits = Limits()) -> Verdict:
 def run_programs(programs: list[str], limits: Limits = Limits(), workers: int = 1) -> list[Verdict]:
     """Verdicts in input order; ``workers`` programs run at once (match the rule's threads)."""
     workers = max(1, min(workers, len(programs)))
-    servers = [SandboxServer(slot=k) for k in range(workers)]
+    servers = [SandboxServer() for _ in range(workers)]
     try:
         if workers == 1:
             return [servers[0].run(p, limits) for p in programs]

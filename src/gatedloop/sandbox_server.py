@@ -10,10 +10,11 @@ kills the child's whole process group, and reports exit status, output tails and
 Where the platform allows it, more isolation (``isolation()`` reports what holds; the README says where):
 * network: the server moves itself into a new, empty network namespace at start (``unshare(CLONE_NEWNET)``,
   permitted to root): its children have no interface but a down loopback.
-* user: when the server runs as root, each child drops to an unprivileged uid of its own (``SANDBOX_UID_BASE +
-  slot``) before the program runs, so it cannot signal or ptrace our processes, cannot write where that uid may
-  not, and the process limit (RLIMIT_NPROC, not enforced for root) holds; after each program every process of
-  that uid is killed, including ones that left the process group with ``setsid()``.
+* user: when the server runs as root, each child drops to an unprivileged uid that this server holds alone among
+  the live servers on the machine (``claim_uid``: a lock per uid) before the program runs, so it cannot signal or
+  ptrace our processes, cannot write where that uid may not, and the process limit (RLIMIT_NPROC, not enforced
+  for root) holds; after each program every process of that uid is killed, including ones that left the process
+  group with ``setsid()``.
 
 Protocol on the server's stdin/stdout: 4-byte big-endian length + UTF-8 JSON. The server first sends
 ``{"isolation": {...}}``; then one reply per request. Request: {"program", "check_suffix", "limits": [cpu_s,
@@ -50,6 +51,29 @@ PRELOAD = (
 HEADER = struct.Struct("!I")
 SANDBOX_UID_BASE = 61000  # unused by distributions' system (<1000) and regular (1000-60000) accounts
 CLONE_NEWNET = 0x40000000
+
+
+def claim_uid():
+    """(uid, lock descriptor): the first sandbox uid no live server on this machine holds. The lock lives as long
+    as this server, so concurrent jobs never share a uid: killing "every process of my uid" after a program, and
+    the process limit, concern this server's programs only."""
+    import fcntl
+
+    directory = os.path.join(tempfile.gettempdir(), f"gatedloop-sandbox-locks-{os.geteuid()}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(directory, 0o700)
+    info = os.lstat(directory)  # not a link, ours, closed to others: programs must not plant lock files
+    if not os.path.isdir(directory) or os.path.islink(directory) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise RuntimeError(f"{directory}: not a private directory of uid {os.geteuid()}")
+    for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 4096):
+        fd = os.open(os.path.join(directory, str(uid)), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise RuntimeError("no free sandbox uid")
 
 
 def become_subreaper():
@@ -236,7 +260,6 @@ def send(fd, message):
 
 
 def main():
-    slot = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     # Keep the protocol on private descriptors; 0 and 1 become /dev/null so nothing else can write to them.
     requests, replies = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
@@ -246,7 +269,7 @@ def main():
     for name in PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-    uid = SANDBOX_UID_BASE + slot if os.geteuid() == 0 else None
+    uid = claim_uid()[0] if os.geteuid() == 0 else None
     become_subreaper()
     if uid is not None:
         kill_user(uid)  # leftovers of an earlier server in this slot
