@@ -73,6 +73,10 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     for column in ("compile_rate", "exec_pass_rate", "contamination_microtasks_prompt",
                    "contamination_microtasks_solution", "contamination_microtasks_tests"):
         assert later[column].between(0, 1).all(), column
+    # Round 1 samples come from the same base model with the same seed under every gate: identical samples must
+    # get identical verdicts, however many sandboxed jobs run side by side.
+    round1 = later[later["round"] == 1]
+    assert round1.compile_rate.nunique() == 1 and round1.exec_pass_rate.nunique() == 1
     for figure in ("pass_at_1.png", "gate_audit.png"):
         assert (finished_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
 
