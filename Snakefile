@@ -39,9 +39,15 @@ config.update(_validated)
 
 
 # Local runs fork every job from one process that has imported torch/transformers already (gatedloop.warm):
-# ~150 jobs x ~6 s of imports was a third of the embedded run on 2 cores. Cluster jobs run cold.
+# ~150 jobs x ~6 s of imports was a third of the embedded run on 2 cores. Cluster jobs run cold, and so do jobs
+# in per-rule software environments (--sdm conda/apptainer): they must run their environment's interpreter.
 onstart:
-    if config["warm_start"] and workflow.local_exec and workflow.is_main_process:
+    if (
+        config["warm_start"]
+        and workflow.local_exec
+        and workflow.is_main_process
+        and not workflow.deployment_settings.deployment_method
+    ):
         import atexit
         from gatedloop.warm import ENV_VAR, WarmServer
 
