@@ -89,3 +89,15 @@ def test_several_samples_per_task_give_pass_at_k(tiny_model_dir, tmp_path):
     with pytest.raises(ValueError, match="needs sampling"):
         score(str(tiny_model_dir), "microtasks", str(heldout), SamplingParams(temperature=0.0), "transformers",
               "cpu", FAST, workers=1, n_samples=2)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--benchmark", "nosuch", "--samples", "x"], "unknown benchmark 'nosuch'; known: humaneval, microtasks"),
+    (["--benchmark", "humaneval", "--samples", "missing.jsonl"], "--samples: missing.jsonl is not a file"),
+    (["--benchmark", "humaneval", "--data", "nope.jsonl", "--samples", "x"], "--data: nope.jsonl is not a file"),
+])
+def test_cli_names_bad_input_before_running_anything(tmp_path, args, message):
+    result = subprocess.run([sys.executable, "-m", "gatedloop.score", *args, "--out", str(tmp_path / "v.jsonl")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "v.jsonl").exists()

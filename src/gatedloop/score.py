@@ -121,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     add_dataclass_args(parser, SamplingParams)
     args = parser.parse_args(argv)
-    BENCHMARKS.get(args.benchmark)  # an unknown name fails here, with the known ones
+    if args.benchmark not in BENCHMARKS:
+        parser.error(f"--benchmark: unknown benchmark {args.benchmark!r}; known: {', '.join(BENCHMARKS.names())}")
+    if args.data is not None and not Path(args.data).is_file():
+        parser.error(f"--data: {args.data} is not a file")
+    if args.samples is not None and not args.samples.is_file():
+        parser.error(f"--samples: {args.samples} is not a file")
     limits = Limits(timeout_s=args.timeout_s)
     if args.samples is not None:
         rows = score_samples(args.benchmark, args.data, read_jsonl(args.samples), limits, args.threads,
