@@ -13,9 +13,10 @@ from gatedloop.config import ConfigError, validate_config
 # The embedded default, unless the user names scenario files (--configfile config/paper.yaml): those replace it
 # rather than merge into it, so a scenario never inherits the default's models or gates. --config overrides apply
 # either way.
+# The path is the checkout's, so `--directory elsewhere` still finds it.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
 envvars:

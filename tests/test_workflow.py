@@ -187,3 +187,14 @@ def test_data_regimes_feed_finetuning_the_right_rounds(tmp_path):
     assert "accumulate/seed0/round2/samples.jsonl" in round2["accumulate"]
     assert "--human results/base/tiny/human_pool.jsonl" in round2["mix"] and "--human-round 2" in round2["mix"]
     assert planned_jobs(result)["finetune"] == 3 * 3 * 2
+
+
+def test_the_default_config_is_found_from_any_working_directory(tmp_path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+                             str(tmp_path), "--cores", "2", "-n"], capture_output=True, text=True, env=env,
+                            timeout=300)
+    jobs = planned_jobs(result)
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert jobs["pretrain"] == 1
+    assert jobs["generate"] == len(default["gates"]) * default["rounds"]
