@@ -32,9 +32,15 @@ class Benchmark(ABC):
 
     name = ""
     needs_preparation = False
+    option_defaults: dict = {}  # benchmark-specific settings (config: score.<benchmark>)
 
-    def __init__(self, data: str | None = None):
+    def __init__(self, data: str | None = None, **options):
+        unknown = sorted(set(options) - set(self.option_defaults))
+        if unknown:
+            known = ", ".join(self.option_defaults) or "none"
+            raise ValueError(f"benchmark {self.name!r}: unknown option {unknown[0]!r} (known: {known})")
         self.data = data
+        self.options = {**self.option_defaults, **options}
 
     @abstractmethod
     def tasks(self) -> list[BenchmarkTask]: ...

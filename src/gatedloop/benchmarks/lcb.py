@@ -1,0 +1,169 @@
+"""LiveCodeBench code generation: problems from a local file or its hub dataset (release version and contest-date
+window from config), graded like LiveCodeBench's own grader (see ``lcb_harness.py``), every program in our sandbox.
+
+Data: ``data`` is a JSONL file of rows of ``livecodebench/code_generation_lite`` (question_id, question_title,
+question_content, platform, contest_date, starter_code, difficulty, public_test_cases, private_test_cases,
+metadata; private tests as JSON or as the hub's base64/zlib/pickle encoding). Without a file, the hub dataset
+through ``datasets`` where the network allows; offline, an error that says how to provide the file.
+
+Prompts use LiveCodeBench's generic question template and end inside a Python code block, so a base model writes
+the program and a completion ends at the closing backticks.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import pickle
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
+from gatedloop.benchmarks.plus import BenchmarkDataMissing
+
+HARNESS = Path(__file__).with_name("lcb_harness.py").read_text()
+HUB_DATASET = "livecodebench/code_generation_lite"
+# The grader's prelude: every program sees these names (star imports first, then the modules themselves).
+PRELUDE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+                   "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing")
+PRELUDE = ("".join(f"from {m} import *\n" for m in PRELUDE_MODULES)
+           + "".join(f"import {m}\n" for m in PRELUDE_MODULES if m not in {"builtins", "typing"})
+           + "sys.setrecursionlimit(50000)\n")
+WITH_STARTER = ("You will use the following starter code to write the solution to the problem and enclose your "
+                "code within delimiters.")
+WITHOUT_STARTER = ("Read the inputs from stdin solve the problem and write the answer to stdout (do not directly "
+                   "test on the sample inputs). Enclose your code within delimiters as follows. Ensure that when the "
+                   "python program runs, it reads the inputs, runs the algorithm and writes output to STDOUT.")
+REQUIRED = ("question_id", "question_content", "contest_date", "public_test_cases", "private_test_cases", "metadata")
+
+
+def without_main_guard(code: str) -> str:
+    """A final ``if __name__ == '__main__':`` block becomes plain statements (the grader does the same)."""
+    try:
+        tree = ast.parse(code)
+        last = tree.body[-1]
+        if isinstance(last, ast.If) and ast.unparse(last.test).strip() == "__name__ == '__main__'":
+            return ast.unparse(tree.body[:-1]) + "\n" + ast.unparse(last.body)
+    except (SyntaxError, IndexError, ValueError):
+        pass
+    return code
+
+
+def wrapped_stdio_program(code: str) -> str:
+    """Imports hoisted, every other statement inside ``def wrapped_function():``, after the prelude; code that
+    does not parse is left as it is (and fails to load)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    imports = [s for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))]
+    others = [s for s in tree.body if not isinstance(s, (ast.Import, ast.ImportFrom))]
+    extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+    function = ast.FunctionDef(name="wrapped_function", args=ast.arguments(
+        posonlyargs=[], args=[], kwonlyargs=[], kw_defaults=[], defaults=[]), body=others, decorator_list=[],
+        lineno=-1, **extra)
+    return PRELUDE + "\n" + "\n".join(ast.unparse(s) for s in imports) + "\n" + ast.unparse(function)
+
+
+def decode_tests(field: str) -> list[dict]:
+    try:
+        return json.loads(field)
+    except json.JSONDecodeError:  # the hub's compressed private tests
+        return json.loads(pickle.loads(zlib.decompress(base64.b64decode(field.encode("utf-8")))))
+
+
+def question_prompt(content: str, starter_code: str) -> str:
+    prompt = f"### Question:\n{content}\n\n"
+    if starter_code:
+        prompt += f"### Format: {WITH_STARTER}\n```python\n{starter_code}\n```\n\n"
+    else:
+        prompt += f"### Format: {WITHOUT_STARTER}\n```python\n# YOUR CODE HERE\n```\n\n"
+    return prompt + "### Answer: (use the provided format with backticks)\n\n```python\n"
+
+
+@dataclass(frozen=True)
+class LCBTask(BenchmarkTask):
+    fn_name: str | None = None
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    test_timeout: int = 6
+
+    def program(self, completion: str) -> str:
+        return self.check_program(completion.split("```")[0])
+
+    def check_program(self, solution: str) -> str:
+        if self.fn_name is None:  # stdin program: wrapped into a function, as the grader does
+            code = wrapped_stdio_program(without_main_guard(solution))
+        else:
+            code = PRELUDE + "\n\n" + solution
+        call = (f"_gl_lcb_check({code!r}, {self.fn_name!r}, {list(self.inputs)!r}, {list(self.outputs)!r}, "
+                f"{self.test_timeout!r})")
+        return HARNESS + "\n\n" + call + "\n"
+
+
+class LiveCodeBenchBenchmark(Benchmark):
+    name = "livecodebench"
+    needs_preparation = True
+    option_defaults = {"release_version": "release_v1", "start_date": None, "end_date": None, "timeout_s": 6}
+
+    def _rows(self) -> list[tuple[str, dict]]:
+        if self.data:
+            return list(self._file_rows(Path(self.data)))
+        try:
+            import datasets
+
+            rows = datasets.load_dataset(HUB_DATASET, split="test", version_tag=self.options["release_version"],
+                                         trust_remote_code=True)
+        except Exception as exc:  # offline: a connection or hub error, whatever datasets wraps it in
+            raise BenchmarkDataMissing(
+                f"benchmark 'livecodebench': could not load {HUB_DATASET} ({self.options['release_version']}) "
+                f"from the hub ({type(exc).__name__}: {exc}). Offline, export its rows to a JSONL file (one row "
+                f"per line, the dataset's own fields) and set score.data.livecodebench: PATH in the config (or pass "
+                f"--data PATH to python -m gatedloop.score).") from None
+        return [(f"{HUB_DATASET}[{i}]", dict(row)) for i, row in enumerate(rows)]
+
+    @staticmethod
+    def _file_rows(path: Path):
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
+                yield where, row
+
+    def _in_window(self, contest_date: str) -> bool:
+        day = str(contest_date)[:10]
+        start, end = self.options["start_date"], self.options["end_date"]
+        return (not start or day >= str(start)[:10]) and (not end or day <= str(end)[:10])
+
+    def tasks(self) -> list[BenchmarkTask]:
+        tasks = []
+        timeout = int(self.options["timeout_s"])
+        for where, row in self._rows():
+            missing = [key for key in REQUIRED if key not in row]
+            if missing:
+                raise ValueError(f"{where}: problem {row.get('question_id')!r} lacks {', '.join(missing)}")
+            if not self._in_window(row["contest_date"]):
+                continue
+            try:
+                tests = decode_tests(row["public_test_cases"]) + decode_tests(row["private_test_cases"])
+                fn_name = json.loads(row["metadata"] or "{}").get("func_name")
+            except Exception as exc:
+                raise ValueError(f"{where}: problem {row['question_id']!r}: unreadable tests or metadata "
+                                 f"({type(exc).__name__}: {exc})") from None
+            inputs = tuple(t["input"] for t in tests)
+            outputs = tuple(t["output"] for t in tests)
+            budget = (timeout + 1) * len(tests) + 5.0  # the grader's own limit for the whole problem
+            starter = row.get("starter_code") or ""
+            tasks.append(LCBTask(row["question_id"], question_prompt(row["question_content"], starter),
+                                 "\n".join(inputs[:3]), None, budget, fn_name, inputs, outputs, timeout))
+        if not tasks:
+            raise ValueError(f"benchmark 'livecodebench': no problem in the contest-date window "
+                             f"{self.options['start_date']} .. {self.options['end_date']}")
+        return tasks

@@ -1,0 +1,163 @@
+"""LiveCodeBench: our sandboxed grader gives LiveCodeBench's own verdict (``codegen_metrics``, nvidia-livecodebench)
+sample for sample on crafted stdin and call-based problems, and bad or missing data fails with a clear message."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gatedloop.benchmarks import BENCHMARKS
+from gatedloop.sandbox import Limits, run_programs
+from gatedloop.score import task_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+CRAFTED = ROOT / "resources/livecodebench/crafted.jsonl"
+TIMEOUT = 2  # seconds per test, in both graders (LiveCodeBench's default is 6)
+
+SUM = "total = sum(map(int, input().split()))\n"
+STDIN = {
+    "lc-crafted-1": {
+        "input": "n = int(input())\n" + SUM + "print(total)\n",
+        "readline": "import sys\nn = int(sys.stdin.readline())\nprint(sum(map(int, sys.stdin.readline().split())))\n",
+        "read": "import sys\ndata = sys.stdin.read().split()\nprint(sum(map(int, data[1:])))\n",
+        "open0": "print(sum(map(int, open(0).read().split()[1:])))\n",
+        "main_guard": "def main():\n    input()\n    print(sum(map(int, input().split())))\n\n"
+                      "if __name__ == '__main__':\n    main()\n",
+        "buffer": "import sys\ndata = sys.stdin.buffer.read().split()\nprint(sum(map(int, data[1:])))\n",
+        "trailing_space": "input()\n" + SUM + "print(str(total) + '   ')\n",
+        "blank_line_after": "input()\n" + SUM + "print(total)\nprint()\n",
+        "off_by_one": "input()\n" + SUM + "print(total + 1)\n",
+        "exit_before": "import sys\ninput()\n" + SUM + "sys.exit(0)\nprint(total)\n",
+        "exit_after": "import sys\ninput()\n" + SUM + "print(total)\nexit()\n",
+        "raises": "input()\nraise ValueError('no')\n",
+        "loops": "input()\nwhile True:\n    pass\n",
+        "uses_getcwd": "import os\nos.getcwd()\ninput()\n" + SUM + "print(total)\n",
+        "solution_class": "class Solution:\n    pass\ninput()\n" + SUM + "print(total)\n",
+        "syntax_error": "print(\n",
+        "helper_uses_global": "n = int(input())\nnums = list(map(int, input().split()))\n"
+                              "def total():\n    return sum(nums)\nprint(total())\n",
+    },
+    "lc-crafted-2": {
+        "two_decimals": "n = int(input())\nxs = [int(input()) for _ in range(n)]\nprint(f'{sum(xs) / n:.2f}')\n",
+        "three_decimals": "n = int(input())\nxs = [int(input()) for _ in range(n)]\nprint(f'{sum(xs) / n:.3f}')\n",
+        "plain_float": "n = int(input())\nxs = [int(input()) for _ in range(n)]\nprint(round(sum(xs) / n, 2))\n",
+        "truncated": "n = int(input())\nxs = [int(input()) for _ in range(n)]\nprint(int(sum(xs) / n))\n",
+    },
+    "lc-crafted-3": {
+        "sorted": "n = int(input())\nprint('\\n'.join(sorted(input() for _ in range(n))))\n",
+        "one_line": "n = int(input())\nprint(' '.join(sorted(input() for _ in range(n))))\n",
+        "reversed": "n = int(input())\nprint('\\n'.join(sorted((input() for _ in range(n)), reverse=True)))\n",
+    },
+}
+CALL = {
+    "lc-crafted-4": {
+        "correct": "class Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n"
+                   "        for i in range(len(nums)):\n            for j in range(i + 1, len(nums)):\n"
+                   "                if nums[i] + nums[j] == target:\n                    return [i, j]\n",
+        "tuple": "class Solution:\n    def twoSum(self, nums, target):\n        for i in range(len(nums)):\n"
+                 "            for j in range(i + 1, len(nums)):\n                if nums[i] + nums[j] == target:\n"
+                 "                    return (i, j)\n",
+        "last_pair": "class Solution:\n    def twoSum(self, nums, target):\n        found = None\n"
+                     "        for i in range(len(nums)):\n            for j in range(i + 1, len(nums)):\n"
+                     "                if nums[i] + nums[j] == target:\n                    found = [i, j]\n"
+                     "        return found\n",
+        "loops": "class Solution:\n    def twoSum(self, nums, target):\n        while True:\n            pass\n",
+    },
+    "lc-crafted-5": {
+        "correct": "class Solution:\n    def longestRun(self, s):\n        best = run = 0\n        prev = ''\n"
+                   "        for c in s:\n            run = run + 1 if c == prev else 1\n            prev = c\n"
+                   "            best = max(best, run)\n        return best\n",
+        "module_function": "def longestRun(s):\n    import itertools\n"
+                           "    return max(len(list(g)) for _, g in itertools.groupby(s))\n",
+        "raises": "class Solution:\n    def longestRun(self, s):\n        raise RuntimeError\n",
+        "none": "class Solution:\n    def longestRun(self, s):\n        return None\n",
+        "wrong_name": "class Solution:\n    def longest_run(self, s):\n        return 1\n",
+    },
+    "lc-crafted-6": {
+        "correct": "class Solution:\n    def squares(self, n):\n        return [[i, i * i] for i in range(n)]\n",
+        "tuples_inside": "class Solution:\n    def squares(self, n):\n        return [(i, i * i) for i in range(n)]\n",
+        "exits": "class Solution:\n    def squares(self, n):\n        raise SystemExit(0)\n",
+    },
+}
+
+
+def reference_verdicts(row: dict, solutions: list[str]) -> list[bool]:
+    from livecodebench.benchmarks.code_generation import CodeGenerationProblem
+    from livecodebench.evaluation.compute_code_generation_metrics import evaluate_generations
+
+    # what codegen_metrics does per generation, and how compute_metrics_from_results counts one as correct
+    sample = CodeGenerationProblem(**row).get_evaluation_sample()
+    results, _ = evaluate_generations([sample] * len(solutions), [[s] for s in solutions], num_process_evaluate=2,
+                                      timeout=TIMEOUT)
+    return [bool(np.all(np.array(results[i][0]) > 0)) for i in range(len(solutions))]
+
+
+def test_verdicts_equal_livecodebench_grader():
+    rows = {json.loads(line)["question_id"]: json.loads(line) for line in CRAFTED.read_text().splitlines()}
+    tasks = {t.task_id: t for t in BENCHMARKS.get("livecodebench")(str(CRAFTED), timeout_s=TIMEOUT).tasks()}
+    mismatches, theirs_all = [], []
+    for problem_id, solutions in {**STDIN, **CALL}.items():
+        kinds, codes = list(solutions), list(solutions.values())
+        theirs = reference_verdicts(rows[problem_id], codes)
+        task = tasks[problem_id]
+        ours = run_programs([task.check_program(c) for c in codes], task_limits(task, Limits()), workers=2)
+        mismatches += [(problem_id, kind, v.detail, ref) for kind, v, ref in zip(kinds, ours, theirs, strict=True)
+                       if v.passed != ref]
+        theirs_all += list(zip(kinds, theirs, strict=True))
+    assert not mismatches
+    passed = {kind for kind, ref in theirs_all if ref}
+    assert {"input", "readline", "read", "main_guard", "correct", "tuple", "three_decimals"} <= passed
+    assert {"off_by_one", "loops", "raises", "exit_before", "syntax_error", "truncated", "none"}.isdisjoint(passed)
+
+
+def test_tasks_follow_the_date_window_and_decode_hub_encoded_tests():
+    bench = BENCHMARKS.get("livecodebench")
+    all_tasks = bench(str(CRAFTED)).tasks()
+    assert len(all_tasks) == 6
+    assert all(len(t.inputs) == 8 for t in all_tasks)  # 2 public + 6 private, the hub-encoded ones included
+    window = bench(str(CRAFTED), start_date="2024-02-01", end_date="2024-03-31").tasks()
+    assert sorted(t.task_id for t in window) == ["lc-crafted-2", "lc-crafted-3"]
+    with pytest.raises(ValueError, match="no problem in the contest-date window"):
+        bench(str(CRAFTED), start_date="2030-01-01").tasks()
+    with pytest.raises(ValueError, match="unknown option 'release'"):
+        bench(str(CRAFTED), release="v9")
+
+
+def test_a_completion_ends_at_the_closing_backticks():
+    task = next(t for t in BENCHMARKS.get("livecodebench")(str(CRAFTED)).tasks() if t.task_id == "lc-crafted-6")
+    assert task.prompt.endswith("```python\n") and "class Solution" in task.prompt
+    completion = CALL["lc-crafted-6"]["correct"] + "```\n\nThis returns the pairs."
+    assert run_programs([task.program(completion)])[0].passed
+
+
+def _score(args, tmp_path):
+    env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    return subprocess.run([sys.executable, "-m", "gatedloop.score", *args], capture_output=True, text=True,
+                          env=env, timeout=180)
+
+
+def test_missing_problems_say_how_to_provide_them(tmp_path):
+    samples = tmp_path / "s.jsonl"
+    samples.write_text('{"task_id": "x", "solution": "pass"}\n')
+    result = _score(["--benchmark", "livecodebench", "--samples", str(samples), "--out", str(tmp_path / "v")],
+                    tmp_path)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "could not load livecodebench/code_generation_lite (release_v1)" in result.stderr
+    assert "score.data.livecodebench" in result.stderr and "--data PATH" in result.stderr
+
+
+def test_a_broken_problem_line_is_named(tmp_path):
+    data = tmp_path / "lcb.jsonl"
+    lines = CRAFTED.read_text().splitlines()
+    data.write_text(lines[0] + "\n" + "{broken\n")
+    samples = tmp_path / "s.jsonl"
+    samples.write_text('{"task_id": "lc-crafted-1", "solution": "pass"}\n')
+    result = _score(["--benchmark", "livecodebench", "--data", str(data), "--samples", str(samples), "--out",
+                     str(tmp_path / "v")], tmp_path)
+    assert result.returncode != 0 and f"{data}:2: not valid JSON" in result.stderr
