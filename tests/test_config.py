@@ -91,3 +91,33 @@ def test_several_greedy_samples_per_task_are_refused(tmp_path):
         validate_config(config, SCHEMA)
     config["score"].update(temperature=0.8, k=[1, 5])
     assert validate_config(config, SCHEMA)["score"]["k"] == [1, 5]
+
+
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        ({"benchmarks": ["humaneval"], "data": {"mbpp_plus": "x.jsonl"}},
+         "config key 'score.data.mbpp_plus': 'mbpp_plus' is not in score.benchmarks (humaneval)"),
+        ({"benchmarks": ["microtasks"], "data": {"microtasks": "x.jsonl"}},
+         "config key 'score.data.microtasks': the workflow builds the microtasks file itself"),
+        ({"benchmarks": ["humaneval_plus"], "data": {"humaneval_plus": "no/such/file.jsonl"}},
+         "config key 'score.data.humaneval_plus': no/such/file.jsonl is not a file"),
+        ({"benchmarks": ["livecodebench"], "livecodebench": {"start_date": "May 2024"}},
+         "config key 'score.livecodebench.start_date'"),
+        ({"benchmarks": ["livecodebench"], "livecodebench": {"release": "v5"}},
+         "config key 'score.livecodebench': Additional properties"),
+    ],
+)
+def test_benchmark_data_and_settings_are_checked_before_any_job(score, expected):
+    with pytest.raises(ConfigError) as err:
+        validate_config({**MINIMAL, "score": score}, SCHEMA)
+    assert expected in str(err.value)
+
+
+def test_an_unquoted_yaml_date_is_a_date_window(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("models: {tiny: {source: scratch}}\nscore:\n  benchmarks: [livecodebench]\n"
+                    "  livecodebench: {start_date: 2024-05-01, end_date: '2024-09-30'}\n")
+    config = validate_config(load_yaml(path), SCHEMA)
+    assert config["score"]["livecodebench"]["start_date"] == "2024-05-01"
+    assert config["score"]["livecodebench"]["release_version"] == "release_v1"

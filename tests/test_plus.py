@@ -225,3 +225,22 @@ def test_harness_allclose_fails_where_numpy_raises(out, exp):
         np.allclose(np.array(out, dtype=float), exp)
     with pytest.raises((ValueError, TypeError)):
         harness._gl_allclose(out, exp, 1e-07, 1e-6)
+
+
+def test_base_tests_are_reported_apart_from_plus_tests(evalplus_cache):
+    """evalplus reports HumanEval (base inputs) and HumanEval+ (base + plus): a solution that only knows the base
+    answers passes the first and fails the second."""
+    import math
+
+    from gatedloop.score import score_samples, summarize
+
+    problem = BENCHMARKS.get("humaneval_plus")(str(CRAFTED["humaneval_plus"])).problems()["HumanEval/13"]
+    table = {tuple(inp): math.gcd(*inp) for inp in problem["base_input"]}
+    memorised = f"def greatest_common_divisor(a, b):\n    return {table!r}.get((a, b), 1)\n"
+    samples = [{"task_id": "HumanEval/13", "solution": memorised},
+               {"task_id": "HumanEval/13", "solution": problem["prompt"] + problem["canonical_solution"]},
+               {"task_id": "HumanEval/13", "solution": "def greatest_common_divisor(a, b):\n    return 0\n"}]
+    rows = score_samples("humaneval_plus", str(CRAFTED["humaneval_plus"]), samples, Limits(), 1)
+    assert [(r["passed"], r["base_passed"]) for r in rows] == [(False, True), (True, True), (False, False)]
+    summary = summarize(rows, "humaneval_plus", [1])
+    assert summary["pass_at_1"] == pytest.approx(1 / 3) and summary["base_tests_pass_at_1"] == pytest.approx(2 / 3)

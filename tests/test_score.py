@@ -92,7 +92,7 @@ def test_several_samples_per_task_give_pass_at_k(tiny_model_dir, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--benchmark", "nosuch", "--samples", "x"], "unknown benchmark 'nosuch'; known: humaneval, microtasks"),
+    (["--benchmark", "nosuch", "--samples", "x"], "unknown benchmark 'nosuch'; known: humaneval, humaneval_plus"),
     (["--benchmark", "humaneval", "--samples", "missing.jsonl"], "--samples: missing.jsonl is not a file"),
     (["--benchmark", "humaneval", "--data", "nope.jsonl", "--samples", "x"], "--data: nope.jsonl is not a file"),
 ])

@@ -103,6 +103,32 @@ def test_round_zero_scores_on_humaneval_end_to_end(finished_run):
     assert {json.loads(v)["status"] for v in verdicts} <= {"pass", "fail", "timeout", "error"}
 
 
+def test_round_zero_scores_on_the_plus_benchmarks_and_livecodebench(finished_run, tmp_path):
+    """Local files through score.data (offline): each benchmark is prepared once, first, then scored."""
+    config = yaml.safe_load(CONFIG.read_text())
+    external = {"humaneval_plus": "resources/evalplus/HumanEvalPlus-crafted.jsonl",
+                "mbpp_plus": "resources/evalplus/MbppPlus-crafted.jsonl",
+                "livecodebench": "resources/livecodebench/crafted.jsonl"}
+    config["score"]["benchmarks"] = ["microtasks", *external]
+    config["score"]["data"] = {name: str(REPO / path) for name, path in external.items()}
+    config["score"]["livecodebench"] = {"start_date": "2024-01-01", "timeout_s": 2}
+    configfile = tmp_path / "external.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    targets = [f"results/runs/tiny/base/seed0/round0/score/{name}.json" for name in external]
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # the expected outputs evalplus-style, not in ~/.cache
+    try:
+        result = snakemake(finished_run, *targets, configfile=configfile)
+    finally:
+        del os.environ["XDG_CACHE_HOME"]
+    assert result.returncode == 0, result.stderr[-5000:]
+    for name, n_tasks in {"humaneval_plus": 10, "mbpp_plus": 8, "livecodebench": 6}.items():
+        ready = json.loads((finished_run / f"results/data/benchmarks/{name}.ready.json").read_text())
+        assert ready["n_tasks"] == n_tasks
+        summary = json.loads((finished_run / f"results/runs/tiny/base/seed0/round0/score/{name}.json").read_text())
+        assert summary["n_tasks"] == n_tasks and 0 <= summary["pass_at_1"] <= 1
+    assert list((tmp_path / "cache" / "evalplus").glob("gatedloop-expected-*.pkl"))
+
+
 def test_every_round_has_its_stage_outputs_and_logs(finished_run):
     run = finished_run / "results/runs/tiny/compile/replace/seed0/round2"
     for name in ["samples.jsonl", "decisions.jsonl", "finetune.json", "model/config.json", "score/microtasks.json",

@@ -84,6 +84,8 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
         row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
                "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent),
                **{f"pass_at_{k}": v for k, v in summary.get("pass_at_k", {}).items() if k != "1"}}
+        if "base_tests_pass_at_1" in summary:  # HumanEval+ / MBPP+: the original tests alone
+            row["base_tests_pass_at_1"] = summary["base_tests_pass_at_1"]
         if keys["gate"] == BASE_GATE:
             rows += [{**row, "gate": gate, "regime": regime} for gate in gates for regime in regimes]
         else:
@@ -95,7 +97,8 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
     extra = sorted({c for r in rows for c in r if c.startswith("pass_at_") and c not in COLUMNS},
                    key=lambda c: int(c.removeprefix("pass_at_")))
     contamination = sorted({c for r in rows for c in r if c.startswith("contamination_")})
-    columns = [*COLUMNS[:7], *extra, *COLUMNS[7:], *contamination]
+    base_tests = ["base_tests_pass_at_1"] if any("base_tests_pass_at_1" in r for r in rows) else []
+    columns = [*COLUMNS[:7], *extra, *base_tests, *COLUMNS[7:], *contamination]
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
     return table.sort_values(["model", "gate", "regime", "seed", "benchmark", "round"], ignore_index=True)

@@ -6,6 +6,7 @@ Used by the Snakefile before any job is planned, and by tests. Every error names
 from __future__ import annotations
 
 import copy
+import datetime
 from pathlib import Path
 
 import yaml
@@ -73,6 +74,13 @@ def check_names(config: dict) -> None:
         if name not in registry:
             raise ConfigError(f"config key '{key}': unknown {registry.kind} {name!r}; "
                               f"known: {', '.join(registry.names())}")
+    scored = config["score"]["benchmarks"]
+    for name in config["score"]["data"]:
+        if name not in scored:
+            raise ConfigError(f"config key 'score.data.{name}': {name!r} is not in score.benchmarks "
+                              f"({', '.join(scored)})")
+        if name == "microtasks":
+            raise ConfigError("config key 'score.data.microtasks': the workflow builds the microtasks file itself")
     unknown = sorted(set(config["gate_options"]) - set(GATES.names()))
     if unknown:
         raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: {', '.join(GATES.names())}")
@@ -81,6 +89,7 @@ def check_names(config: dict) -> None:
 def validate_config(config: dict, schema_path: str | Path) -> dict:
     """Return a validated copy of ``config`` with schema defaults filled in; raise ConfigError otherwise."""
     config = copy.deepcopy(dict(config))
+    _dates_as_text(config)
     validator = FillingValidator(load_schema(schema_path))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -94,6 +103,18 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
 def check_consistency(config: dict) -> None:
     """Settings that are valid alone but not together."""
     score = config["score"]
+    for name, path in score["data"].items():
+        if not Path(path).is_file():
+            raise ConfigError(f"config key 'score.data.{name}': {path} is not a file")
     if score["n_samples"] > 1 and score["temperature"] == 0:
         raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
                           "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
+
+
+def _dates_as_text(config: dict) -> None:
+    """YAML reads an unquoted 2024-05-01 as a date; the LiveCodeBench window takes it as text either way."""
+    window = config.get("score", {}).get("livecodebench") if isinstance(config.get("score"), dict) else None
+    if isinstance(window, dict):
+        for key in ("start_date", "end_date"):
+            if isinstance(window.get(key), datetime.date):
+                window[key] = window[key].isoformat()

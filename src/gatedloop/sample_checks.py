@@ -19,7 +19,7 @@ import argparse
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from gatedloop.benchmarks import BENCHMARKS
+from gatedloop.benchmarks import BENCHMARKS, load, parse_options
 from gatedloop.gates.compile_gate import compiles
 from gatedloop.gates.quality_gate import code_tokens
 from gatedloop.io import read_jsonl, write_json
@@ -48,8 +48,9 @@ def overlap_share(texts: Iterable[str], training: set[tuple[str, ...]], n: int) 
     return sum(flags) / len(flags) if flags else None
 
 
-def contamination(training_texts: list[str], benchmark: str, data: str | None, n: int) -> dict:
-    bench = BENCHMARKS.get(benchmark)(data)
+def contamination(training_texts: list[str], benchmark: str, data: str | None, n: int,
+                  options: dict | None = None) -> dict:
+    bench = load(benchmark, data, options)
     tasks = bench.tasks()
     solutions = bench.reference_solutions()
     training: set[tuple[str, ...]] = set()
@@ -75,16 +76,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-samples", type=int, default=500)
     parser.add_argument("--timeout-s", type=float, default=5.0)
     parser.add_argument("--ngram", type=int, default=13)
+    parser.add_argument("--option", action="append", default=[], help="BENCHMARK.KEY=VALUE (benchmark settings)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     benchmarks = [parse_benchmark(spec) for spec in args.benchmark]
+    options = parse_options(args.option)
     samples = read_jsonl(args.samples)
     accepted = {d["id"] for d in read_jsonl(args.decisions) if d["accepted"]}
     training = [s["prompt"] + s["completion"] for s in samples if s["id"] in accepted]
     result = {"max_samples": args.max_samples, "ngram": args.ngram, "n_training": len(training),
               **compile_and_execution(samples[: args.max_samples], Limits(timeout_s=args.timeout_s), args.threads)}
     for name, data in benchmarks:
-        result.update(contamination(training, name, data, args.ngram))
+        result.update(contamination(training, name, data, args.ngram, options.get(name)))
     write_json(args.out, result)
     print(f"compile {result['compile_rate']}, execution {result['exec_pass_rate']} on {result['n_checked']} samples; "
           f"{len(training)} training samples checked against {', '.join(n for n, _ in benchmarks) or 'no benchmark'}")

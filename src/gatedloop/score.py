@@ -22,10 +22,11 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from gatedloop.backends import BACKENDS, SamplingParams
-from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask
+from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask, load, parse_options
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_json, write_jsonl
+from gatedloop.prompts import PROMPT_FORMATS, chat_prompt, solution_from_answer
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, set_threads
 from gatedloop.sandbox import Limits, isolation, run_programs
@@ -51,6 +52,9 @@ def pass_at_k(rows: list[dict], ks: Sequence[int]) -> dict[str, float]:
 def summarize(rows: list[dict], benchmark: str, ks: Sequence[int], **extra) -> dict:
     estimates = pass_at_k(rows, sorted({1, *ks}))
     n_tasks = len({r["task_id"] for r in rows})
+    if rows and "base_passed" in rows[0]:
+        base = pass_at_k([{"task_id": r["task_id"], "passed": r["base_passed"]} for r in rows], sorted({1, *ks}))
+        extra = {"base_tests_pass_at_1": base.get("1", 0.0), "base_tests_pass_at_k": base, **extra}
     return {"benchmark": benchmark, "n_tasks": n_tasks, "n_samples": len(rows),
             "n_passed": sum(r["passed"] for r in rows), "pass_at_1": estimates.get("1", 0.0),
             "pass_at_k": estimates, **extra, "sandbox": isolation(), "provenance": environment()}
@@ -66,36 +70,52 @@ def task_limits(task: BenchmarkTask, limits: Limits) -> Limits:
 def _verdict_rows(tasks_and_programs: list[tuple[BenchmarkTask, int, str]], limits: Limits, workers: int):
     verdicts = run_programs([program for _, _, program in tasks_and_programs],
                             [task_limits(task, limits) for task, _, _ in tasks_and_programs], workers=workers)
-    return [{"task_id": task.task_id, "sample_index": k, "passed": v.passed, "status": v.status,
-             "seconds": round(v.seconds, 3)}
-            for (task, k, _), v in zip(tasks_and_programs, verdicts, strict=True)]
+    rows = []
+    for (task, k, _), v in zip(tasks_and_programs, verdicts, strict=True):
+        row = {"task_id": task.task_id, "sample_index": k, "passed": v.passed, "status": v.status,
+               "seconds": round(v.seconds, 3)}
+        if hasattr(task, "base_passed"):  # HumanEval+ / MBPP+: the original tests alone, as evalplus reports them
+            row["base_passed"] = task.base_passed(v)
+        rows.append(row)
+    return rows
 
 
 def score(model: str, benchmark_name: str, data: str | None, params: SamplingParams, backend: str,
           device: str, limits: Limits, workers: int, seed: int = 0, n_samples: int = 1,
-          ks: Sequence[int] = (1,)) -> tuple[list[dict], dict]:
+          ks: Sequence[int] = (1,), options: dict | None = None,
+          prompt_format: str = "raw") -> tuple[list[dict], dict]:
     if n_samples > 1 and params.greedy:
         raise ValueError("--n-samples > 1 needs sampling (--temperature > 0): greedy samples are all the same")
-    tasks = BENCHMARKS.get(benchmark_name)(data).tasks()
+    tasks = load(benchmark_name, data, options).tasks()
     expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
     generator = BACKENDS.get(backend)(model, device=device)
-    completions = generator.generate([task.prompt for task, _ in expanded], params, seed=seed)
+    if prompt_format == "chat":  # the answer ends where the model ends its turn, not at a code stop sequence
+        prompts = [chat_prompt(generator.tokenizer, task.prompt) for task, _ in expanded]
+        params = replace(params, stop=[])
+    else:
+        prompts = [task.prompt for task, _ in expanded]
+    completions = generator.generate(prompts, params, seed=seed)
     generated = time.perf_counter()
-    rows = _verdict_rows([(task, k, task.program(c)) for (task, k), c in zip(expanded, completions, strict=True)],
+    if prompt_format == "chat":
+        programs = [task.check_program(solution_from_answer(c, getattr(task, "entry_point", None)))
+                    for (task, _), c in zip(expanded, completions, strict=True)]
+    else:
+        programs = [task.program(c) for (task, _), c in zip(expanded, completions, strict=True)]
+    rows = _verdict_rows([(task, k, program) for (task, k), program in zip(expanded, programs, strict=True)],
                          limits, workers)
     for row, (task, _), completion in zip(rows, expanded, completions, strict=True):
         row.update(completion=completion, family=task.family)
-    summary = summarize(rows, benchmark_name, ks, model=model, backend=backend, seed=seed,
+    summary = summarize(rows, benchmark_name, ks, model=model, backend=backend, seed=seed, prompt_format=prompt_format,
                         sampling=asdict(params), generation_seconds=round(generated - started, 2),
                         execution_seconds=round(time.perf_counter() - generated, 2))
     return rows, summary
 
 
 def score_samples(benchmark_name: str, data: str | None, samples: list[dict], limits: Limits, workers: int,
-                  source: str = "samples") -> list[dict]:
+                  source: str = "samples", options: dict | None = None) -> list[dict]:
     """Verdicts for evalplus-format samples; an unknown task id or a line without code fails before any run."""
-    tasks = {task.task_id: task for task in BENCHMARKS.get(benchmark_name)(data).tasks()}
+    tasks = {task.task_id: task for task in load(benchmark_name, data, options).tasks()}
     counts: dict[str, int] = defaultdict(int)
     planned = []
     for line, sample in enumerate(samples, start=1):
@@ -129,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout-s", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--option", action="append", default=[],
+                        help="BENCHMARK.KEY=VALUE: a benchmark setting (livecodebench.start_date=2024-05-01)")
+    parser.add_argument("--prompt-format", choices=PROMPT_FORMATS, default="raw",
+                        help="raw: continue the prompt (base models); chat: chat template + evalplus's sanitizer")
     add_dataclass_args(parser, SamplingParams)
     args = parser.parse_args(argv)
     if args.benchmark not in BENCHMARKS:
@@ -152,15 +176,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
     limits = Limits(timeout_s=args.timeout_s)
+    options = parse_options(args.option).get(args.benchmark)
     if args.samples is not None:
         rows = score_samples(args.benchmark, args.data, read_jsonl(args.samples), limits, args.threads,
-                             str(args.samples))
+                             str(args.samples), options)
         summary = summarize(rows, args.benchmark, args.k, samples=str(args.samples))
     else:
         set_threads(args.threads)
         params = dataclass_from_args(SamplingParams, args)
         rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
-                              limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k)
+                              limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k,
+                              options=options, prompt_format=args.prompt_format)
     return rows, summary
 
 

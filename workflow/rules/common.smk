@@ -9,6 +9,7 @@ import os
 import shlex
 
 from gatedloop.cli import to_cli_args
+from gatedloop.benchmarks import BENCHMARKS as BENCHMARK_CLASSES
 from gatedloop.gates import GATES
 
 
@@ -26,8 +27,12 @@ MICROTASKS = "results/data/microtasks"
 RUN = "results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}"
 BASE_RUN = "results/runs/{model}/base/seed{seed}/round0"
 BASE_AUDIT = "results/runs/{model}/{gate}/seed{seed}/round0"
-# Benchmarks that read a file the workflow builds (the others bring their own data).
-BENCHMARK_DATA = {"microtasks": f"{MICROTASKS}/heldout.jsonl"}
+# Benchmarks that read a file: the one the workflow builds, and the local files the config names.
+BENCHMARK_DATA = {
+    "microtasks": f"{MICROTASKS}/heldout.jsonl",
+    **config["score"]["data"],
+}
+PREPARED = "results/data/benchmarks/{benchmark}.ready.json"
 LOGS = "results/logs"
 BENCHMARKS = "results/benchmarks"
 
@@ -108,6 +113,25 @@ def sample_check_files():
     if not config["sample_checks"]["enabled"]:
         return []
     return [os.path.join(cell_dir(*cell), "sample_checks.json") for cell in cells()]
+
+
+def prepared_input(benchmark):
+    """The prepare job's record, for benchmarks that fetch or check data first (HumanEval+, MBPP+, LiveCodeBench)."""
+    if BENCHMARK_CLASSES.get(benchmark).needs_preparation:
+        return PREPARED.format(benchmark=benchmark)
+    return []
+
+
+def benchmark_options(benchmark):
+    """--option NAME.KEY=VALUE for a benchmark's own config section (score.livecodebench), unset keys left out."""
+    section = config["score"].get(benchmark)
+    if not isinstance(section, dict):
+        return ""
+    return shlex.join(
+        f"--option={benchmark}.{key}={value}"
+        for key, value in sorted(section.items())
+        if value is not None
+    )
 
 
 def benchmark_args():

@@ -9,6 +9,7 @@ rule sample_checks:
             for b in config["score"]["benchmarks"]
             if b in BENCHMARK_DATA
         ],
+        prepared=[prepared_input(b) for b in config["score"]["benchmarks"]],
     output:
         f"{RUN}/sample_checks.json",
     log:
@@ -23,7 +24,8 @@ rule sample_checks:
         runtime=30,
     params:
         benchmarks=benchmark_args(),
+        options=" ".join(benchmark_options(b) for b in config["score"]["benchmarks"]),
         checks=cli(config["sample_checks"], "enabled"),
     shell:
         "python -m gatedloop.sample_checks --samples {input.samples} --decisions {input.decisions}"
-        " --out {output} {params.benchmarks} --threads {threads} {params.checks} > {log} 2>&1"
+        " --out {output} {params.benchmarks} {params.options} --threads {threads} {params.checks} > {log} 2>&1"

@@ -3,6 +3,7 @@ rule score:
     input:
         model=this_model,
         data=lambda wc: BENCHMARK_DATA.get(wc.benchmark, []),
+        prepared=lambda wc: prepared_input(wc.benchmark),
     output:
         summary=f"{RUN}/score/{{benchmark}}.json",
         verdicts=f"{RUN}/score/{{benchmark}}.verdicts.jsonl",
@@ -17,17 +18,26 @@ rule score:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=cli(config["score"], "benchmarks", "backend", "timeout_s"),
+        sampling=cli(
+            config["score"],
+            "benchmarks",
+            "backend",
+            "timeout_s",
+            "data",
+            "livecodebench",
+        ),
         backend=config["score"]["backend"],
         timeout_s=config["score"]["timeout_s"],
         device=config["device"],
         data=lambda wc, input: f"--data {input.data}" if input.data else "",
         seed=lambda wc: job_seed(wc, "score"),
+        options=lambda wc: benchmark_options(wc.benchmark),
+        prompt_format=lambda wc: config["models"][wc.model]["prompt_format"],
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.score --model {input.model} --benchmark {wildcards.benchmark}"
         " {params.data} --out {output.verdicts} --summary {output.summary} --backend {params.backend}"
         " --device {params.device} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
-        " {params.sampling} > {log} 2>&1"
+        " --prompt-format {params.prompt_format} {params.options} {params.sampling} > {log} 2>&1"
 
 
 use rule score as score_base with:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import hashlib
 import json
 import pickle
 import zlib
@@ -167,3 +168,11 @@ class LiveCodeBenchBenchmark(Benchmark):
             raise ValueError(f"benchmark 'livecodebench': no problem in the contest-date window "
                              f"{self.options['start_date']} .. {self.options['end_date']}")
         return tasks
+
+    def prepare(self) -> dict:
+        tasks = self.tasks()
+        record = {"benchmark": self.name, "n_tasks": len(tasks),
+                  "source": self.data or f"{HUB_DATASET} ({self.options['release_version']})"}
+        if self.data:
+            record["sha256"] = hashlib.sha256(Path(self.data).read_bytes()).hexdigest()
+        return record

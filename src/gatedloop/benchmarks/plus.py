@@ -39,6 +39,11 @@ class PlusTask(BenchmarkTask):
     oracle: str = "exact"
     payload: str = ""  # base64 pickle: [(phase, inputs, expected, alternatives, time limits), ...]
 
+    def base_passed(self, verdict) -> bool:
+        """Whether the original (base) inputs passed: the check runs them first and stops at the first failure, so
+        a failure in the plus phase means base passed (evalplus's separate HumanEval / MBPP number)."""
+        return verdict.passed or verdict.detail.startswith("AssertionError: plus")
+
     def check_program(self, solution: str) -> str:
         call = f"_gl_check({solution!r}, {self.payload!r}, {self.entry_point!r}, {self.atol!r}, {self.oracle!r})"
         return HARNESS + "\n\n" + call + "\n"
