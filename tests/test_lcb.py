@@ -161,3 +161,20 @@ def test_a_broken_problem_line_is_named(tmp_path):
     result = _score(["--benchmark", "livecodebench", "--data", str(data), "--samples", str(samples), "--out",
                      str(tmp_path / "v")], tmp_path)
     assert result.returncode != 0 and f"{data}:2: not valid JSON" in result.stderr
+
+
+@pytest.mark.parametrize("attack", [
+    "import sys\nframe = sys._getframe()\nwhile frame is not None:\n"
+    "    for name in [n for n in frame.f_globals if n.startswith('_gl')]:\n"
+    "        frame.f_globals[name] = lambda *a, **k: (lambda *a, **k: None)\n"
+    "    frame = frame.f_back\n",
+    "import builtins\nbuiltins.len = lambda x: 0\nbuiltins.zip = lambda *a, **k: []\nbuiltins.bool = lambda x: True\n",
+    "print('All tests passed')\n",
+])
+def test_a_wrong_program_that_attacks_the_check_still_fails(attack):
+    tasks = {t.task_id: t for t in BENCHMARKS.get("livecodebench")(str(CRAFTED), timeout_s=TIMEOUT).tasks()}
+    stdin_wrong = attack + "input()\nprint(-1)\n"
+    call_wrong = attack + "class Solution:\n    def squares(self, n):\n        return [[0, 1]]\n"
+    verdicts = run_programs([tasks["lc-crafted-1"].check_program(stdin_wrong),
+                             tasks["lc-crafted-6"].check_program(call_wrong)])
+    assert not any(v.passed for v in verdicts), verdicts

@@ -206,6 +206,7 @@ def test_the_score_cli_scores_crafted_plus_samples(tmp_path):
     assert verdicts[-1]["status"] == "fail"
 
 
+ALLCLOSE = harness._gl_plus_checker().allclose
 ALLCLOSE_CASES = [
     (1.0, 1.0 + 1e-9), (1.0, 1.1), ([1.0, 2.0], [1.0, 2.0 + 1e-8]), ([1.0, 2.0], [1.0, 2.5]),
     ([[1.0], [2.0]], [[1.0, 1.0], [2.0, 2.0]]), ([1.0], [1.0, 1.0]), ((1, 2), (1.0, 2.0)),
@@ -216,7 +217,7 @@ ALLCLOSE_CASES = [
 
 @pytest.mark.parametrize("out, exp", ALLCLOSE_CASES)
 def test_harness_allclose_equals_numpy(out, exp):
-    assert harness._gl_allclose(out, exp, 1e-07, 1e-6) == bool(np.allclose(out, exp, rtol=1e-07, atol=1e-6))
+    assert ALLCLOSE(out, exp, 1e-07, 1e-6) == bool(np.allclose(out, exp, rtol=1e-07, atol=1e-6))
 
 
 @pytest.mark.parametrize("out, exp", [([1.0, [2.0]], [1.0, 2.0]), (["a"], [1.0]), ([1.0, 2.0, 3.0], [1.0, 2.0])])
@@ -224,7 +225,7 @@ def test_harness_allclose_fails_where_numpy_raises(out, exp):
     with pytest.raises((ValueError, TypeError)):
         np.allclose(np.array(out, dtype=float), exp)
     with pytest.raises((ValueError, TypeError)):
-        harness._gl_allclose(out, exp, 1e-07, 1e-6)
+        ALLCLOSE(out, exp, 1e-07, 1e-6)
 
 
 def test_base_tests_are_reported_apart_from_plus_tests(evalplus_cache):
@@ -244,3 +245,28 @@ def test_base_tests_are_reported_apart_from_plus_tests(evalplus_cache):
     assert [(r["passed"], r["base_passed"]) for r in rows] == [(False, True), (True, True), (False, False)]
     summary = summarize(rows, "humaneval_plus", [1])
     assert summary["pass_at_1"] == pytest.approx(1 / 3) and summary["base_tests_pass_at_1"] == pytest.approx(2 / 3)
+
+
+HOSTILE = {
+    # the check program's own names (_gl_...), reached through the frames that called the solution
+    "rebinds_harness_names": "import sys\nframe = sys._getframe()\nwhile frame is not None:\n"
+                             "    for name in [n for n in frame.f_globals if n.startswith('_gl')]:\n"
+                             "        frame.f_globals[name] = lambda *a, **k: (lambda *a, **k: None)\n"
+                             "    frame = frame.f_back\n",
+    "rebinds_builtins": "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: int\n"
+                        "builtins.abs = lambda x: 0\nbuiltins.len = lambda x: 0\nbuiltins.bool = lambda x: True\n",
+    "prints_pass_lookalikes": "print('pass')\nprint('PASSED all tests')\nimport sys\nsys.stderr.write('OK\\n')\n",
+    "silences_the_alarm": "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_a_wrong_solution_that_attacks_the_check_still_fails(kind, evalplus_cache):
+    bench = BENCHMARKS.get("mbpp_plus")(str(CRAFTED["mbpp_plus"]))
+    task = {t.task_id: t for t in bench.tasks()}["Mbpp/3"]
+    wrong = HOSTILE[kind] + "def is_not_prime(n):\n    return 'surely'\n"
+    right = HOSTILE[kind] + "def is_not_prime(n):\n    return n == 1 or any(n % i == 0 for i in range(2, n))\n"
+    verdicts = run_programs([task.check_program(wrong), task.check_program(right)], task_limits(task, Limits()))
+    assert not verdicts[0].passed, verdicts[0]
+    if kind != "rebinds_builtins":  # the right answer written with rebound builtins is no longer right
+        assert verdicts[1].passed, verdicts[1]

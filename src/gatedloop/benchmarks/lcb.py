@@ -99,7 +99,7 @@ class LCBTask(BenchmarkTask):
             code = wrapped_stdio_program(without_main_guard(solution))
         else:
             code = PRELUDE + "\n\n" + solution
-        call = (f"_gl_lcb_check({code!r}, {self.fn_name!r}, {list(self.inputs)!r}, {list(self.outputs)!r}, "
+        call = (f"_gl_lcb_checker()({code!r}, {self.fn_name!r}, {list(self.inputs)!r}, {list(self.outputs)!r}, "
                 f"{self.test_timeout!r})")
         return HARNESS + "\n\n" + call + "\n"
 

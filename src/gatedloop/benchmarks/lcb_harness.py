@@ -5,119 +5,122 @@ Standard library only. It reproduces the verdict of LiveCodeBench's grader (``te
 ``Solution`` method where the code defines that class) on JSON-decoded arguments and compare the result, tuples
 read as lists; stdin problems run the whole program with stdin replaced by the test input and compare the printed
 lines stripped, line by line, exactly or as decimals. Each test gets ``timeout`` seconds; the first failing test
-fails the sample. The host (``livecodebench.py``) wraps stdin programs into a function exactly as the grader does.
+fails the sample. The host (``lcb.py``) wraps stdin programs into a function exactly as the grader does.
+
+Everything lives inside ``_gl_lcb_checker()``, built before the program runs, so rebinding ``__main__`` names or
+builtins cannot change the comparison.
 """
 
-import builtins as _gl_builtins
-import io as _gl_io
-import json as _gl_json
-import os as _gl_os
-import signal as _gl_signal
-import sys as _gl_sys
-from decimal import Decimal as _GlDecimal
 
+def _gl_lcb_checker():
+    import builtins
+    import io
+    import json
+    import os
+    import signal
+    import sys
+    from decimal import Decimal
 
-class _GlTimeout(Exception):
-    """An ``Exception``, as LiveCodeBench's own: a solution's bare ``except`` may swallow it there too."""
+    alarm, bool_, exception, exec_, isinstance_, len_, list_, tuple_, zip_ = (
+        signal.alarm, bool, Exception, builtins.exec, isinstance, len, list, tuple, zip)
+    assertion_error, system_exit, string_io, json_loads = AssertionError, SystemExit, io.StringIO, json.loads
+    enumerate_, getattr_, type_ = enumerate, getattr, type
 
+    class Timeout(Exception):
+        """An ``Exception``, as LiveCodeBench's own: a solution's bare ``except`` may swallow it there too."""
 
-def _gl_on_alarm(signum, frame):
-    raise _GlTimeout
+    def on_alarm(signum, frame):
+        raise Timeout
 
+    def guard():
+        """The grader's reliability_guard: what it disables, programs cannot use here either (same verdicts)."""
+        builtins.quit = None
+        for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork",
+                     "forkpty", "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown",
+                     "chmod", "chown", "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir"):
+            setattr(os, name, None)
+        builtins.help = None
+        for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+            sys.modules[name] = None
 
-def _gl_guard():
-    """The grader's reliability_guard: what it disables, solutions cannot use here either (same verdicts)."""
-    _gl_builtins.quit = None
-    for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork",
-                 "forkpty", "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown",
-                 "chmod", "chown", "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir"):
-        setattr(_gl_os, name, None)
-    _gl_builtins.help = None
-    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
-        _gl_sys.modules[name] = None
-
-
-def _gl_decimals(line):
-    try:
-        return True, [_GlDecimal(item) for item in line.split()]
-    except Exception:
-        return False, []
-
-
-def _gl_lines(text):
-    return [line.strip() for line in text.strip().split("\n")]
-
-
-def _gl_same_output(printed, expected):
-    got, want = _gl_lines(printed), _gl_lines(expected)
-    if len(got) != len(want):
-        return False
-    for got_line, want_line in zip(got, want, strict=True):
-        if got_line == want_line:
-            continue
-        ok_got, got_numbers = _gl_decimals(got_line)
-        ok_want, want_numbers = _gl_decimals(want_line)
-        if not (ok_got and ok_want and got_numbers == want_numbers):
-            return False
-    return True
-
-
-def _gl_compile(code, timeout):
-    namespace = {"__name__": "tmp_sol"}
-    _gl_signal.alarm(timeout)
-    try:
-        exec(code, namespace)
-    finally:
-        _gl_signal.alarm(0)
-    return namespace
-
-
-def _gl_run_stdio(function, test_input):
-    """Call the wrapped program with stdin (and open()) reading ``test_input``; what it printed."""
-    text = "\n".join(test_input) if isinstance(test_input, list) else test_input
-    real_stdin, real_stdout, real_open = _gl_sys.stdin, _gl_sys.stdout, _gl_builtins.open
-    captured = _gl_io.StringIO()
-    _gl_sys.stdin, _gl_sys.stdout = _gl_io.StringIO(text), captured
-    _gl_builtins.open = lambda *args, **kwargs: _gl_io.StringIO(text)
-    try:
-        function()
-    except SystemExit:
-        pass
-    finally:
-        _gl_sys.stdin, _gl_sys.stdout, _gl_builtins.open = real_stdin, real_stdout, real_open
-    return captured.getvalue()
-
-
-def _gl_lcb_check(code, fn_name, inputs, outputs, timeout):
-    """Raise AssertionError at the first test that fails (wrong answer, error, time limit)."""
-    _gl_sys.set_int_max_str_digits(50000)
-    _gl_signal.signal(_gl_signal.SIGALRM, _gl_on_alarm)
-    _gl_guard()
-    try:
-        namespace = _gl_compile(code, timeout)
-        # the grader's test for a LeetCode solution, for stdin programs too
-        owner = namespace["Solution"]() if "class Solution" in code else None
-        name = "wrapped_function" if fn_name is None else fn_name
-        function = getattr(owner, name) if owner is not None else namespace[name]
-    except Exception as exc:
-        raise AssertionError(f"the program does not load: {type(exc).__name__}") from None
-    for index, (test_input, expected) in enumerate(zip(inputs, outputs, strict=True)):
-        _gl_signal.alarm(timeout)
+    def decimals(line):
         try:
-            if fn_name is None:
-                printed = _gl_run_stdio(function, test_input)
-                _gl_signal.alarm(0)
-                passed = _gl_same_output(printed, expected)
-            else:
-                arguments = [_gl_json.loads(line) for line in test_input.split("\n")]
-                prediction = function(*arguments)
-                _gl_signal.alarm(0)
-                if isinstance(prediction, tuple):
-                    prediction = list(prediction)
-                passed = bool(prediction == _gl_json.loads(expected))
-        except Exception as exc:
-            raise AssertionError(f"test {index}: {type(exc).__name__}") from None
+            return True, [Decimal(item) for item in line.split()]
+        except exception:
+            return False, []
+
+    def stripped_lines(text):
+        return [line.strip() for line in text.strip().split("\n")]
+
+    def same_output(printed, expected):
+        got, want = stripped_lines(printed), stripped_lines(expected)
+        if len_(got) != len_(want):
+            return False
+        for got_line, want_line in zip_(got, want, strict=True):
+            if got_line == want_line:
+                continue
+            ok_got, got_numbers = decimals(got_line)
+            ok_want, want_numbers = decimals(want_line)
+            if not (ok_got and ok_want and got_numbers == want_numbers):
+                return False
+        return True
+
+    def load(code, timeout):
+        namespace = {"__name__": "tmp_sol"}
+        alarm(timeout)
+        try:
+            exec_(code, namespace)
         finally:
-            _gl_signal.alarm(0)
-        if not passed:
-            raise AssertionError(f"test {index}: wrong answer")
+            alarm(0)
+        return namespace
+
+    def run_stdio(function, test_input):
+        """Call the wrapped program with stdin (and open()) reading ``test_input``; what it printed."""
+        text = "\n".join(test_input) if isinstance_(test_input, list_) else test_input
+        real_stdin, real_stdout, real_open = sys.stdin, sys.stdout, builtins.open
+        captured = string_io()
+        sys.stdin, sys.stdout = string_io(text), captured
+        builtins.open = lambda *args, **kwargs: string_io(text)
+        try:
+            function()
+        except system_exit:
+            pass
+        finally:
+            sys.stdin, sys.stdout, builtins.open = real_stdin, real_stdout, real_open
+        return captured.getvalue()
+
+    def check(code, fn_name, inputs, outputs, timeout):
+        """Raise AssertionError at the first test that fails (wrong answer, error, time limit)."""
+        sys.set_int_max_str_digits(50000)
+        signal.signal(signal.SIGALRM, on_alarm)
+        guard()
+        try:
+            namespace = load(code, timeout)
+            # the grader's test for a LeetCode solution, for stdin programs too
+            owner = namespace["Solution"]() if "class Solution" in code else None
+            name = "wrapped_function" if fn_name is None else fn_name
+            function = getattr_(owner, name) if owner is not None else namespace[name]
+        except exception as exc:
+            raise assertion_error(f"the program does not load: {type_(exc).__name__}") from None
+        for index, (test_input, expected) in enumerate_(zip_(inputs, outputs, strict=True)):
+            alarm(timeout)
+            try:
+                if fn_name is None:
+                    printed = run_stdio(function, test_input)
+                    alarm(0)
+                    passed = same_output(printed, expected)
+                else:
+                    arguments = [json_loads(line) for line in test_input.split("\n")]
+                    prediction = function(*arguments)
+                    alarm(0)
+                    if isinstance_(prediction, tuple_):
+                        prediction = list_(prediction)
+                    passed = bool_(prediction == json_loads(expected))
+            except exception as exc:
+                raise assertion_error(f"test {index}: {type_(exc).__name__}") from None
+            finally:
+                alarm(0)
+            if not passed:
+                raise assertion_error(f"test {index}: wrong answer")
+
+    return check

@@ -45,7 +45,8 @@ class PlusTask(BenchmarkTask):
         return verdict.passed or verdict.detail.startswith("AssertionError: plus")
 
     def check_program(self, solution: str) -> str:
-        call = f"_gl_check({solution!r}, {self.payload!r}, {self.entry_point!r}, {self.atol!r}, {self.oracle!r})"
+        call = (f"_gl_plus_checker()({solution!r}, {self.payload!r}, {self.entry_point!r}, {self.atol!r}, "
+                f"{self.oracle!r})")
         return HARNESS + "\n\n" + call + "\n"
 
 
