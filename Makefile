@@ -13,7 +13,7 @@ CORES ?= 2
 # oracles and sanitizer; LiveCodeBench's reference grader, for the parity tests.
 NO_DEPS := evalplus==0.3.1 nvidia-livecodebench==26.3
 
-.PHONY: demo test lint bench-demo clean-results
+.PHONY: demo report test lint bench-demo clean-results
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
+
+# One HTML file with every figure, its caption and the collapse table (after `make demo`).
+report: $(STAMP)
+	$(BIN)/snakemake --report results/report.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

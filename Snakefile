@@ -71,6 +71,7 @@ include: "workflow/rules/prepare_benchmark.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/audit.smk"
 include: "workflow/rules/sample_checks.smk"
+include: "workflow/rules/analyze.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 
@@ -79,5 +80,13 @@ rule all:
     default_target: True
     input:
         "results/metrics.csv",
+        "results/collapse.csv",
         "results/figures/pass_at_1.png",
+        "results/figures/heatmap.png",
         "results/figures/gate_audit.png" if config["audit"]["enabled"] else [],
+        (
+            ["results/figures/spectral.png", "results/figures/diversity.png"]
+            if config["analysis"]["enabled"]
+            else []
+        ),
+        "results/figures/execution.png" if config["sample_checks"]["enabled"] else [],

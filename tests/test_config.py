@@ -121,3 +121,26 @@ def test_an_unquoted_yaml_date_is_a_date_window(tmp_path):
     config = validate_config(load_yaml(path), SCHEMA)
     assert config["score"]["livecodebench"]["start_date"] == "2024-05-01"
     assert config["score"]["livecodebench"]["release_version"] == "release_v1"
+
+
+@pytest.mark.parametrize(("figures", "expected"), [
+    ({"gates": ["binary"]}, "config key 'figures.gates': 'binary' is not run by this config (none)"),
+    ({"benchmarks": ["humaneval"]}, "config key 'figures.benchmarks': 'humaneval' is not run by this config"),
+    ({"collapse_fraction": 1.5}, "config key 'figures.collapse_fraction'"),
+])
+def test_figure_settings_are_checked(figures, expected):
+    with pytest.raises(ConfigError) as err:
+        validate_config({**MINIMAL, "gates": ["none"], "figures": figures}, SCHEMA)
+    assert expected in str(err.value)
+
+
+@pytest.mark.parametrize(("analysis", "expected"), [
+    ({"probe": {"source": "web"}}, "config key 'analysis.probe.source'"),
+    ({"layers": []}, "config key 'analysis.layers'"),
+    ({"bootstrap": -1}, "config key 'analysis.bootstrap'"),
+    ({"probe": {"source": "file"}}, "config key 'analysis.probe.path': source 'file' needs a JSONL file"),
+])
+def test_analysis_settings_are_checked(analysis, expected):
+    with pytest.raises(ConfigError) as err:
+        validate_config({**MINIMAL, "analysis": analysis}, SCHEMA)
+    assert expected in str(err.value)

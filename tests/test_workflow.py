@@ -18,8 +18,12 @@ from conftest import REPO
 pytestmark = pytest.mark.integration
 
 CONFIG = REPO / "config" / "integration.yaml"
+FIGURES = ["pass_at_1.png", "heatmap.png", "gate_audit.png", "spectral.png", "execution.png", "diversity.png"]
+FIGURE_RULES = {"figure_pass_at_1", "figure_heatmap", "figure_gate_audit", "figure_spectral", "figure_execution",
+                "figure_diversity", "collapse_table"}
 HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "human_pool", "generate", "gate", "finetune", "score",
-               "score_base", "audit", "audit_base"}
+               "score_base", "audit", "audit_base", "analyze", "analyze_base", "probe", "sample_checks",
+               "prepare_benchmark", "generate_shared", "audit_generations_base"}
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG) -> subprocess.CompletedProcess:
@@ -77,8 +81,32 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     # get identical verdicts, however many sandboxed jobs run side by side.
     round1 = later[later["round"] == 1]
     assert round1.compile_rate.nunique() == 1 and round1.exec_pass_rate.nunique() == 1
-    for figure in ("pass_at_1.png", "gate_audit.png"):
-        assert (finished_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG"
+    # Analysis of every round (round 0 from the base model, shared by every gate): spectrum and diversity.
+    for layer in ("middle", "last"):
+        for stat in ("lambda1_over_lambda2", "effective_rank", "topk_share", "participation_ratio"):
+            column = f"spectral_{layer}_{stat}"
+            assert table[column].notna().all(), column
+            assert (table[f"{column}_low"] <= table[column] + 1e-9).all()
+            assert (table[column] <= table[f"{column}_high"] + 1e-9).all()
+    assert table[table["round"] == 0].spectral_last_lambda1_over_lambda2.nunique() == 1
+    for column in ("diversity_distinct_2", "diversity_compression_ratio", "diversity_base_perplexity"):
+        assert later[column].notna().all() and table[table["round"] == 0][column].isna().all(), column
+    spectra = pd.read_csv(finished_run / "results/spectra.csv")
+    assert set(spectra.layer) == {"middle", "last"} and spectra["round"].max() == rounds
+    for figure in FIGURES:
+        assert (finished_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG", figure
+    collapse = pd.read_csv(finished_run / "results/collapse.csv")
+    assert set(collapse.gate) == set(config["gates"]) and (collapse.baseline == table[table["round"] == 0]
+                                                             .pass_at_1.iloc[0]).all()
+
+
+def test_the_report_embeds_every_figure_and_the_collapse_table(finished_run):
+    result = snakemake(finished_run, "--report", "results/report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (finished_run / "results/report.html").read_text()
+    for name in [*FIGURES, "collapse.csv"]:
+        assert name in html, name
+    assert "lambda1/lambda2" in html  # a caption from workflow/report/
 
 
 def test_a_local_run_forks_its_jobs_from_one_warm_server_and_stops_it(finished_run):
@@ -141,6 +169,18 @@ def test_every_round_has_its_stage_outputs_and_logs(finished_run):
     assert (finished_run / "results/benchmarks/pretrain/tiny.tsv").exists()
 
 
+def test_round_one_samples_and_round_zero_audit_samples_are_generated_once(finished_run):
+    base = finished_run / "results/runs/tiny/base/seed0"
+    shared = (base / "round1/samples.pool.jsonl").read_text()
+    generations = [json.loads(line) for line in (base / "round0/audit_generations.jsonl").read_text().splitlines()]
+    for gate in yaml.safe_load(CONFIG.read_text())["gates"]:
+        assert (finished_run / f"results/runs/tiny/{gate}/replace/seed0/round1/samples.jsonl").read_text() == shared
+        judged = (finished_run / f"results/runs/tiny/{gate}/seed0/round0/audit_samples.jsonl").read_text()
+        rows = [json.loads(line) for line in judged.splitlines()]
+        assert [(r["completion"], r["correct"]) for r in rows] == [(g["completion"], g["correct"])
+                                                                   for g in generations]
+
+
 def test_a_finished_run_has_nothing_left_to_do(finished_run):
     assert planned_jobs(snakemake(finished_run, "-n")) == {}
 
@@ -167,9 +207,12 @@ def test_a_finetuning_setting_spares_the_base_model_and_round_one_samples(finish
     assert jobs["audit"] == 6  # rounds 1-2 of each gate; round-0 audits judge the unchanged base model
 
 
-def test_a_figure_setting_reruns_only_the_figure(finished_run, tmp_path):
-    jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "figures", "dpi", 80)))
-    assert set(jobs) - {"all"} == {"figures", "figure_gate_audit"}
+@pytest.mark.parametrize("key, value", [("dpi", 80), ("style", "ggplot"), ("gates", ["none", "compile"]),
+                                        ("benchmarks", ["microtasks"]), ("collapse_fraction", 0.5)])
+def test_a_figure_setting_reruns_only_figures(finished_run, tmp_path, key, value):
+    jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "figures", key, value)))
+    assert jobs and not set(jobs) & HEAVY_RULES
+    assert set(jobs) - {"all"} <= FIGURE_RULES
 
 
 def test_an_unknown_gate_fails_before_any_job(tmp_path):
@@ -190,11 +233,19 @@ def test_the_budget_sizes_generation_for_quantile_gates_and_caps_training(tmp_pa
     path.write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path / "run", "-n", "--printshellcmds", configfile=path)
     assert result.returncode == 0, result.stderr
-    commands = [line for line in result.stdout.splitlines() if "python -m gatedloop." in line]
-    generate = {re.search(r"runs/tiny/(\w+)/replace/seed0/round1/samples", c)[1]: c for c in commands
-                if "gatedloop.generate" in c and "round1/samples" in c}
-    assert "--n-samples 24" in generate["perplexity"]
-    assert "--n-samples" not in generate["none"] and "--n-samples" not in generate["compile"]
+    lines = result.stdout.splitlines()
+    commands = [line for line in lines if "python -m gatedloop." in line]
+    # Round 1: one shared generation per sample count, copied into each cell.
+    shared = {re.search(r"round1/samples\.(\w+)\.jsonl", c)[1]: c for c in commands
+              if "gatedloop.generate" in c and "base/seed0/round1/samples." in c}
+    assert set(shared) == {"pool", "24"}
+    assert "--n-samples 24" in shared["24"] and "--n-samples" not in shared["pool"]
+    copies = {re.search(r"runs/tiny/(\w+)/replace/seed0/round1/samples\.jsonl", line)[1]: line for line in lines
+              if "Shell command: cp " in line and "round1/samples.jsonl" in line}
+    assert "samples.24.jsonl" in copies["perplexity"] and "samples.pool.jsonl" in copies["none"]
+    assert "samples.pool.jsonl" in copies["compile"]
+    later = [c for c in commands if "gatedloop.generate" in c and "perplexity/replace/seed0/round2" in c]
+    assert len(later) == 1 and "--n-samples 24" in later[0]
     finetunes = [c for c in commands if "gatedloop.finetune" in c]
     assert len(finetunes) == 6 and all("--max-train 12" in c for c in finetunes)
 
@@ -223,4 +274,6 @@ def test_the_default_config_is_found_from_any_working_directory(tmp_path):
     jobs = planned_jobs(result)
     default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     assert jobs["pretrain"] == 1
-    assert jobs["generate"] == len(default["gates"]) * default["rounds"]
+    # round 1 is generated once (shared by every gate) and copied into each cell; later rounds per cell
+    assert jobs["generate_shared"] == 1 and jobs["generate_round1"] == len(default["gates"])
+    assert jobs["generate"] == len(default["gates"]) * (default["rounds"] - 1)

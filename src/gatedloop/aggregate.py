@@ -52,6 +52,36 @@ def audit_columns(audit_paths: Sequence[str | Path]) -> dict[tuple, dict]:
     return audits
 
 
+ANALYSIS_PATH = re.compile(CELL + r"/analysis\.json$")
+
+
+def analysis_columns(analysis_paths: Sequence[str | Path]) -> tuple[dict[tuple, dict], list[dict]]:
+    """(model, gate, regime, seed, round) -> spectral_* and diversity_* columns; and the eigen-spectra as long rows.
+    Round 0 has gate 'base' and no regime: shared by every arm."""
+    columns, spectra = {}, []
+    for path in analysis_paths:
+        keys = _parse(ANALYSIS_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/analysis.json")
+        analysis = read_json(path)
+        row = {}
+        for layer, stats in analysis["spectral"].items():
+            for name, value in stats.items():
+                if isinstance(value, dict):
+                    row[f"spectral_{layer}_{name}"] = value["value"]
+                    row[f"spectral_{layer}_{name}_low"] = value["low"]
+                    row[f"spectral_{layer}_{name}_high"] = value["high"]
+        row.update({f"diversity_{name}": value for name, value in analysis.get("diversity", {}).items()
+                    if name != "n_samples"})
+        key = (keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"])
+        columns[key] = row
+        spectrum_path = Path(path).with_name("spectrum.json")
+        if spectrum_path.exists():
+            for layer, values in read_json(spectrum_path)["layers"].items():
+                spectra += [{"model": keys["model"], "gate": keys["gate"], "regime": keys["regime"],
+                             "seed": keys["seed"], "round": keys["round"], "layer": layer, "index": i,
+                             "eigenvalue": v} for i, v in enumerate(values)]
+    return columns, spectra
+
+
 def round_counts(round_dir: Path) -> dict:
     """What the round generated, accepted and trained on (empty for round 0)."""
     decisions_path, stats_path = round_dir / "decisions.jsonl", round_dir / "finetune.json"
@@ -73,10 +103,11 @@ def round_counts(round_dir: Path) -> dict:
 
 
 def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths: Sequence[str | Path] = (),
-            regimes: Sequence[str] = ("replace",)):
+            regimes: Sequence[str] = ("replace",), analysis_paths: Sequence[str | Path] = ()):
     import pandas as pd
 
     audits = audit_columns(audit_paths)
+    analyses, _ = analysis_columns(analysis_paths)
     rows = []
     for path in score_paths:
         keys = parse_score_path(path)
@@ -93,12 +124,15 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
     for row in rows:
         shared_regime = None if row["round"] == 0 else row["regime"]
         row.update(audits.get((row["model"], row["gate"], shared_regime, row["seed"], row["round"]), {}))
+        analysis_gate = BASE_GATE if row["round"] == 0 else row["gate"]
+        row.update(analyses.get((row["model"], analysis_gate, shared_regime, row["seed"], row["round"]), {}))
     # pass@k columns (k > 1) exist when scoring drew several samples per task; they sit after pass_at_1.
     extra = sorted({c for r in rows for c in r if c.startswith("pass_at_") and c not in COLUMNS},
                    key=lambda c: int(c.removeprefix("pass_at_")))
     contamination = sorted({c for r in rows for c in r if c.startswith("contamination_")})
+    analysis = sorted({c for r in rows for c in r if c.startswith(("spectral_", "diversity_"))})
     base_tests = ["base_tests_pass_at_1"] if any("base_tests_pass_at_1" in r for r in rows) else []
-    columns = [*COLUMNS[:7], *extra, *base_tests, *COLUMNS[7:], *contamination]
+    columns = [*COLUMNS[:7], *extra, *base_tests, *COLUMNS[7:], *contamination, *analysis]
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
     return table.sort_values(["model", "gate", "regime", "seed", "benchmark", "round"], ignore_index=True)
@@ -118,11 +152,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--audits", nargs="*", default=[], help="audit.json files to join by key")
     parser.add_argument("--gates", nargs="+", required=True, help="gates the round-0 rows are repeated under")
     parser.add_argument("--regimes", nargs="+", default=["replace"], help="regimes the round-0 rows are repeated under")
+    parser.add_argument("--analyses", nargs="*", default=[], help="analysis.json files to join by key")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--spectra", type=Path, default=None, help="write the eigen-spectra here (long CSV)")
     args = parser.parse_args(argv)
-    table = collect(args.scores, args.gates, args.audits, args.regimes)
+    table = collect(args.scores, args.gates, args.audits, args.regimes, args.analyses)
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
+    if args.spectra is not None:
+        import pandas as pd
+
+        spectra = pd.DataFrame(analysis_columns(args.analyses)[1],
+                               columns=["model", "gate", "regime", "seed", "round", "layer", "index", "eigenvalue"])
+        with atomic_path(args.spectra) as tmp:
+            spectra.to_csv(tmp, index=False, float_format="%.6g")
     print(f"{len(table)} rows -> {args.out}")
 
 

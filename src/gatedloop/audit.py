@@ -16,6 +16,8 @@ the gate (a self-gate judges with the round's own model). Recorded per (model, g
 
 CLI: ``python -m gatedloop.audit --model DIR --tasks heldout.jsonl --gate NAME [--gate-model DIR]
 [--options JSON] --out audit.json --samples-out audit_samples.jsonl [sampling options] [--threads N]``.
+Round 0's samples are the same for every gate (one base model, one seed), so the workflow generates them once
+(``--generate-only OUT``) and each gate's round-0 audit judges them (``--generations OUT``).
 """
 
 from __future__ import annotations
@@ -47,16 +49,10 @@ def auroc(scores: Sequence[float], truth: Sequence[bool]) -> float:
     if n_pos == 0 or n_neg == 0:
         return math.nan
     finite = np.where(np.isfinite(scores), scores, np.where(scores > 0, np.finfo(float).max, -np.finfo(float).max))
-    order = finite.argsort(kind="mergesort")
-    ranks = np.empty(len(finite))
-    sorted_scores = finite[order]
-    i = 0
-    while i < len(sorted_scores):  # average ranks over ties
-        j = i
-        while j + 1 < len(sorted_scores) and sorted_scores[j + 1] == sorted_scores[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
+    # average ranks over ties: the distinct values in order, each spanning ranks first .. first + count - 1
+    _, position, counts = np.unique(finite, return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts + 1
+    ranks = (first + (counts - 1) / 2)[position]
     u = ranks[truth].sum() - n_pos * (n_pos + 1) / 2
     return float(u / (n_pos * n_neg))
 
@@ -122,22 +118,43 @@ def audit_stats(scores, accepted, truth, n_boot: int = 1000, seed: int = 0, leve
     return stats
 
 
-def run_audit(model: str, tasks: list[dict], gate_name: str, gate_model: str | None, options: dict,
-              params: SamplingParams, samples_per_task: int, seed: int, threads: int, timeout_s: float,
-              backend: str = "transformers", device: str = "cpu", n_boot: int = 1000) -> tuple[list[dict], dict]:
+def audit_generations(model: str, tasks: list[dict], params: SamplingParams, samples_per_task: int, seed: int,
+                      threads: int, timeout_s: float, backend: str = "transformers",
+                      device: str = "cpu") -> list[dict]:
+    """The round model's audit samples with their truth (each run in the sandbox with its task's tests)."""
     generator = BACKENDS.get(backend)(model, device=device)
     expanded = [(task, k) for task in tasks for k in range(samples_per_task)]
     completions = generator.generate([task["prompt"] for task, _ in expanded], params, seed=seed)
     del generator  # free the model before a self-gate loads its own copy
     programs = [with_tests(t["prompt"] + c, t["tests"]) for (t, _), c in zip(expanded, completions, strict=True)]
     truth = [v.passed for v in run_programs(programs, Limits(timeout_s=timeout_s), workers=threads)]
-    samples = [Sample(f"{t['task_id']}#{k}", t["task_id"], t["prompt"], c, tuple(t["tests"]))
-               for (t, k), c in zip(expanded, completions, strict=True)]
+    return [{"id": f"{t['task_id']}#{k}", "prompt_id": t["task_id"], "prompt": t["prompt"], "completion": c,
+             "tests": list(t["tests"]), "correct": ok}
+            for (t, k), c, ok in zip(expanded, completions, truth, strict=True)]
+
+
+def judge(generations: list[dict], gate_name: str, gate_model: str | None, options: dict, threads: int,
+          n_boot: int, seed: int) -> tuple[list[dict], dict]:
+    """The gate's decisions on the audit samples, and how well they separate right from wrong."""
+    samples = [Sample(g["id"], g["prompt_id"], g["prompt"], g["completion"], tuple(g["tests"])) for g in generations]
+    truth = [bool(g["correct"]) for g in generations]
     decisions = GATES.get(gate_name)(options, model=gate_model, threads=threads).decide(samples)
     rows = [{**d.to_json(), "completion": s.completion, "correct": ok}
             for s, d, ok in zip(samples, decisions, truth, strict=True)]
     stats = audit_stats([d.score for d in decisions], [d.accepted for d in decisions], truth, n_boot=n_boot,
                         seed=seed)
+    return rows, stats
+
+
+def run_audit(model: str, tasks: list[dict], gate_name: str, gate_model: str | None, options: dict,
+              params: SamplingParams, samples_per_task: int, seed: int, threads: int, timeout_s: float,
+              backend: str = "transformers", device: str = "cpu", n_boot: int = 1000,
+              generations: list[dict] | None = None) -> tuple[list[dict], dict]:
+    """Generate (unless ``generations`` are given: round 0's are shared by every gate) and judge."""
+    if generations is None:
+        generations = audit_generations(model, tasks, params, samples_per_task, seed, threads, timeout_s, backend,
+                                        device)
+    rows, stats = judge(generations, gate_name, gate_model, options, threads, n_boot, seed)
     return rows, {**stats, "gate": gate_name, "model": model, "gate_model": gate_model, "seed": seed,
                   "samples_per_task": samples_per_task, "provenance": environment()}
 
@@ -146,11 +163,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="the round's model: it writes the audit samples")
     parser.add_argument("--tasks", type=Path, required=True, help="audit tasks with tests (JSONL)")
-    parser.add_argument("--gate", required=True)
+    parser.add_argument("--gate", help="the gate to audit (not with --generate-only)")
     parser.add_argument("--gate-model", default=None, help="the model the gate scores with, if any")
     parser.add_argument("--options", default="{}")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--samples-out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, help="audit statistics (JSON)")
+    parser.add_argument("--samples-out", type=Path, help="every audit sample with its decision and truth (JSONL)")
+    parser.add_argument("--generations", type=Path, default=None,
+                        help="judge these audit samples (from --generate-only) instead of generating")
+    parser.add_argument("--generate-only", type=Path, default=None, metavar="OUT",
+                        help="only generate the audit samples and their truth, into OUT (JSONL)")
     parser.add_argument("--samples-per-task", type=int, default=1)
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--timeout-s", type=float, default=5.0)
@@ -165,9 +186,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     untested = [t["task_id"] for t in tasks if not t.get("tests")]
     if untested:
         parser.error(f"{args.tasks}: audit tasks need tests; none for {', '.join(untested[:5])}")
-    rows, stats = run_audit(args.model, tasks, args.gate, args.gate_model, json.loads(args.options),
-                            dataclass_from_args(SamplingParams, args), args.samples_per_task, args.seed,
-                            args.threads, args.timeout_s, args.backend, device_for(args.device), args.bootstrap)
+    params = dataclass_from_args(SamplingParams, args)
+    if args.generate_only is not None:
+        generations = audit_generations(args.model, tasks, params, args.samples_per_task, args.seed, args.threads,
+                                        args.timeout_s, args.backend, device_for(args.device))
+        write_jsonl(args.generate_only, generations)
+        print(f"{len(generations)} audit samples ({sum(g['correct'] for g in generations)} correct) "
+              f"-> {args.generate_only}")
+        return
+    for flag in ("gate", "out", "samples_out"):
+        if getattr(args, flag) is None:
+            parser.error(f"--{flag.replace('_', '-')} is required (unless --generate-only)")
+    generations = None
+    if args.generations is not None:
+        generations = read_jsonl(args.generations)
+        unknown = sorted({g["prompt_id"] for g in generations} - {t["task_id"] for t in tasks})
+        if unknown:
+            parser.error(f"{args.generations}: samples for tasks not in {args.tasks}: {', '.join(unknown[:5])}")
+    rows, stats = run_audit(args.model, tasks, args.gate, args.gate_model, json.loads(args.options), params,
+                            args.samples_per_task, args.seed, args.threads, args.timeout_s, args.backend,
+                            device_for(args.device), args.bootstrap, generations)
     write_jsonl(args.samples_out, rows)
     write_json(args.out, stats)
     print(f"audit {args.gate}: acceptance {stats['acceptance_rate']:.3f}, precision {stats['precision']:.3f}, "

@@ -81,6 +81,12 @@ def check_names(config: dict) -> None:
                               f"({', '.join(scored)})")
         if name == "microtasks":
             raise ConfigError("config key 'score.data.microtasks': the workflow builds the microtasks file itself")
+    for key, chosen, available in (("figures.gates", config["figures"]["gates"], config["gates"]),
+                                   ("figures.benchmarks", config["figures"]["benchmarks"], scored)):
+        missing = [name for name in chosen if name not in available]
+        if missing:
+            raise ConfigError(f"config key '{key}': {missing[0]!r} is not run by this config "
+                              f"({', '.join(available)})")
     unknown = sorted(set(config["gate_options"]) - set(GATES.names()))
     if unknown:
         raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: {', '.join(GATES.names())}")
@@ -102,6 +108,10 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
 
 def check_consistency(config: dict) -> None:
     """Settings that are valid alone but not together."""
+    probe = config["analysis"]["probe"]
+    if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
+        raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "
+                          f"per line; {probe['path']!r} is not a file")
     score = config["score"]
     for name, path in score["data"].items():
         if not Path(path).is_file():

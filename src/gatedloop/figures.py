@@ -1,11 +1,22 @@
-"""Figures from the aggregated metrics table only (never from models), so they refresh in seconds.
+"""The study's figures and the collapse table, from the aggregated tables only (never from models), so they refresh
+in seconds.
 
-CLI: ``python -m gatedloop.figures --metrics metrics.csv --out FIG.png [--kind KIND] [--dpi N]``. Kinds:
-- ``pass_at_1``: pass@1 against round, one panel per (model, benchmark), one line per gate (mean over seeds,
-  with the seeds' range shaded);
-- ``gate_audit``: one panel per (model, gate): pass@1, the gate's training acceptance rate, and its held-out
-  audit AUROC with the bootstrap interval (the study's Figure 7 plus the audit; the rubber stamp shows as
-  acceptance rising while AUROC falls to 0.5).
+CLI: ``python -m gatedloop.figures --metrics metrics.csv --out FIG.png --kind KIND [--spectra spectra.csv]
+[--benchmarks B ...] [--gates G ...] [--style STYLE] [--dpi N] [--bootstrap N]``, and
+``python -m gatedloop.figures --metrics metrics.csv --out collapse.csv --kind collapse [--fraction 0.9]``. Kinds:
+- ``pass_at_1``: pass@1 against round, one panel per (model, benchmark), one line per gate, the model's round-0
+  baseline dashed (the study's Figure 2);
+- ``heatmap``: rows model x gate, columns rounds, cells pass@1, one panel per benchmark (Figure 4);
+- ``gate_audit``: per (model, gate): pass@1, the gate's training acceptance and its held-out audit AUROC
+  (Figure 7 plus the audit: the rubber stamp is acceptance rising while AUROC falls to 0.5);
+- ``spectral``: lambda1/lambda2, effective rank and top-k share against round per gate (the bootstrap interval of
+  the estimate shaded), and the eigen-spectra of round 0 and the last round;
+- ``execution``: compile and execution-pass rates of the generated samples against round (Figure 12);
+- ``diversity``: distinct-n, compression ratio, AST node entropy, identifiers, imports and perplexity under the
+  round-0 model against round;
+- ``collapse`` (a CSV): per model x gate x benchmark: baseline, final, absolute and relative drop, the first round
+  below ``fraction`` x baseline.
+With several seeds every line is the mean over seeds with a bootstrap 95% band (seeds resampled).
 """
 
 from __future__ import annotations
@@ -17,6 +28,15 @@ from pathlib import Path
 from gatedloop.io import atomic_path
 from gatedloop.warm import run_cli
 
+SPECTRAL_STATS = [("lambda1_over_lambda2", "λ1/λ2"), ("effective_rank", "effective rank"),
+                  ("topk_share", "top-k eigenvalue share")]
+DIVERSITY = [("diversity_distinct_2", "distinct-2"), ("diversity_distinct_4", "distinct-4"),
+             ("diversity_compression_ratio", "compression ratio"), ("diversity_ast_node_entropy", "AST node entropy"),
+             ("diversity_unique_identifiers", "unique identifiers"), ("diversity_unique_imports", "imported modules"),
+             ("diversity_base_perplexity", "perplexity under round 0")]
+
+
+# ---------------------------------------------------------------- shared helpers
 
 def arm_labels(table):
     """Line labels: the gate, or gate/regime when the table holds more than one data regime."""
@@ -25,70 +45,256 @@ def arm_labels(table):
     return table["gate"]
 
 
-def plot_pass_at_1(table, out: Path, dpi: int = 120) -> None:
+def seed_band(values, reps: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """(mean, low, high): the mean over seeds and a bootstrap 95% interval of it (low = high = mean for one seed)."""
+    import numpy as np
+
+    values = np.asarray([v for v in values if v == v], dtype=float)  # drop NaN
+    if len(values) == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(values.mean())
+    if len(values) == 1:
+        return mean, mean, mean
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (reps, len(values)))].mean(axis=1)
+    return mean, float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def curve(rows, column: str, reps: int = 1000):
+    """(rounds, means, lows, highs) of ``column`` against round, one value per seed and round."""
+    per_round = rows.dropna(subset=[column]).drop_duplicates(["seed", "round"]).groupby("round")[column]
+    rounds, stats = [], []
+    for round_, values in per_round:
+        rounds.append(int(round_))
+        stats.append(seed_band(values.tolist(), reps))
+    return rounds, [s[0] for s in stats], [s[1] for s in stats], [s[2] for s in stats]
+
+
+def select(table, benchmarks: Sequence[str] = (), gates: Sequence[str] = ()):
+    if benchmarks:
+        table = table[table["benchmark"].isin(benchmarks)]
+    if gates:
+        table = table[table["gate"].isin(gates)]
+    if table.empty:
+        raise ValueError(f"nothing to plot: no rows for benchmarks {list(benchmarks) or 'all'} and gates "
+                         f"{list(gates) or 'all'}")
+    return table
+
+
+def _pyplot(style: str = "default"):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    plt.style.use(style)
+    return plt
+
+
+def _grid(plt, n: int, width: float = 4.6, height: float = 3.4, cols: int = 3):
+    cols = max(1, min(cols, n))
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    return fig, list(axes.flat)[:n]
+
+
+def _save(plt, fig, out: Path, dpi: int) -> None:
+    fig.tight_layout()
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    plt.close(fig)
+
+
+def _line(ax, rows, column: str, label: str, reps: int, **style):
+    rounds, means, lows, highs = curve(rows, column, reps)
+    if not rounds:
+        return None
+    (line,) = ax.plot(rounds, means, marker=style.pop("marker", "o"), label=label, **style)
+    if any(lo != hi for lo, hi in zip(lows, highs, strict=True)):
+        ax.fill_between(rounds, lows, highs, color=line.get_color(), alpha=0.15, linewidth=0)
+    return line
+
+
+def _rounds_axis(ax, title: str, ylabel: str = "", ylim=None):
+    ax.set(title=title, xlabel="round", ylabel=ylabel)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(alpha=0.3)
+
+
+# ---------------------------------------------------------------- figures
+
+def plot_pass_at_1(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+    plt = _pyplot(style)
     panels = sorted(table.groupby(["model", "benchmark"]).groups)
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
     for ax, (model, benchmark) in zip(axes[0], panels, strict=True):
         panel = table[(table.model == model) & (table.benchmark == benchmark)]
+        baseline = panel[panel["round"] == 0].drop_duplicates("seed")["pass_at_1"].mean()
+        ax.axhline(baseline, color="black", linestyle="--", linewidth=1, label=f"{model} baseline")
         for gate, rows in panel.groupby(arm_labels(panel)):
-            by_round = rows.groupby("round")["pass_at_1"]
-            mean = by_round.mean()
-            (line,) = ax.plot(mean.index, mean.values, marker="o", label=gate)
-            if rows.seed.nunique() > 1:
-                ax.fill_between(mean.index, by_round.min(), by_round.max(), color=line.get_color(), alpha=0.15)
-        ax.set(title=f"{model} · {benchmark}", xlabel="round", ylabel="pass@1", ylim=(0, 1))
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(alpha=0.3)
+            _line(ax, rows, "pass_at_1", gate, reps)
+        _rounds_axis(ax, f"{model} · {benchmark}", "pass@1", (0, 1))
         ax.legend(title="gate", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)
+    _save(plt, fig, out, dpi)
 
 
-def plot_gate_audit(table, out: Path, dpi: int = 120) -> None:
-    import matplotlib
+def plot_heatmap(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+    plt = _pyplot(style)
+    table = table.assign(arm=arm_labels(table))
+    benchmarks = sorted(table["benchmark"].unique())
+    fig, axes = _grid(plt, len(benchmarks), width=1.2 + 0.9 * table["round"].nunique(),
+                      height=1.0 + 0.45 * table.groupby(["model", "arm"]).ngroups, cols=2)
+    for ax, benchmark in zip(axes, benchmarks, strict=True):
+        cells = (table[table.benchmark == benchmark].groupby(["model", "arm", "round"])["pass_at_1"].mean()
+                 .unstack("round"))
+        image = ax.imshow(cells.values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(cells.shape[1]), [str(c) for c in cells.columns])
+        ax.set_yticks(range(cells.shape[0]), [f"{m} · {a}" for m, a in cells.index])
+        for (i, j), value in _enumerate_cells(cells.values):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if value < 0.5 else "black")
+        ax.set(title=f"pass@1 · {benchmark}", xlabel="round")
+        fig.colorbar(image, ax=ax, fraction=0.04)
+    _save(plt, fig, out, dpi)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def _enumerate_cells(values):
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            if value == value:
+                yield (i, j), value
+
+
+def plot_gate_audit(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+    plt = _pyplot(style)
     table = table.assign(arm=arm_labels(table))
     panels = sorted(table.groupby(["model", "arm"]).groups)
-    cols = min(3, len(panels))
-    rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
-    for ax, (model, gate) in zip(axes.flat, panels, strict=False):
+    fig, axes = _grid(plt, len(panels))
+    for ax, (model, gate) in zip(axes, panels, strict=True):
         cell = table[(table.model == model) & (table.arm == gate)]
         for benchmark, rows_b in cell.groupby("benchmark"):
-            mean = rows_b.groupby("round")["pass_at_1"].mean()
-            ax.plot(mean.index, mean.values, marker="o", label=f"pass@1 ({benchmark})")
-        per_round = cell.drop_duplicates(["seed", "round"]).groupby("round")
-        accepted = per_round["acceptance_rate"].mean().dropna()
-        ax.plot(accepted.index, accepted.values, marker="s", label="acceptance (training)")
+            _line(ax, rows_b, "pass_at_1", f"pass@1 ({benchmark})", reps)
+        _line(ax, cell, "acceptance_rate", "acceptance (training)", reps, marker="s")
         if "audit_auroc" in cell and cell["audit_auroc"].notna().any():
-            auroc = per_round["audit_auroc"].mean()
-            (line,) = ax.plot(auroc.index, auroc.values, marker="^", label="audit AUROC")
-            ax.fill_between(auroc.index, per_round["audit_auroc_low"].mean(), per_round["audit_auroc_high"].mean(),
-                            color=line.get_color(), alpha=0.15)
+            rounds, means, _, _ = curve(cell, "audit_auroc", reps)
+            (line,) = ax.plot(rounds, means, marker="^", label="audit AUROC")
+            per_round = cell.drop_duplicates(["seed", "round"]).groupby("round")
+            ax.fill_between(rounds, per_round["audit_auroc_low"].mean().loc[rounds],
+                            per_round["audit_auroc_high"].mean().loc[rounds], color=line.get_color(), alpha=0.15)
         ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
-        ax.set(title=f"{model} · {gate}", xlabel="round", ylim=(0, 1.02))
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(alpha=0.3)
+        _rounds_axis(ax, f"{model} · {gate}", ylim=(0, 1.02))
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.axis("off")
-    fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)
+    _save(plt, fig, out, dpi)
 
 
-PLOTS = {"pass_at_1": plot_pass_at_1, "gate_audit": plot_gate_audit}
+def spectral_layers(table) -> list[str]:
+    suffix = "_lambda1_over_lambda2"
+    return sorted(c.removeprefix("spectral_").removesuffix(suffix) for c in table.columns
+                  if c.startswith("spectral_") and c.endswith(suffix))
+
+
+def plot_spectral(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", spectra=None) -> None:
+    """Rows: (model, layer); columns: the three statistics, then the eigen-spectra of round 0 and the last round."""
+    plt = _pyplot(style)
+    layers = spectral_layers(table)
+    if not layers:
+        raise ValueError("the metrics table has no spectral_* columns (is analysis.enabled off?)")
+    table = table.assign(arm=arm_labels(table)).drop_duplicates(["model", "arm", "seed", "round"])
+    panels = [(model, layer) for model in sorted(table["model"].unique()) for layer in layers]
+    n_cols = len(SPECTRAL_STATS) + (spectra is not None)
+    fig, axes = plt.subplots(len(panels), n_cols, figsize=(4.4 * n_cols, 3.3 * len(panels)), squeeze=False)
+    for row_axes, (model, layer) in zip(axes, panels, strict=True):
+        rows = table[table.model == model]
+        for ax, (stat, label) in zip(row_axes, SPECTRAL_STATS, strict=False):
+            column = f"spectral_{layer}_{stat}"
+            for arm, arm_rows in rows.groupby("arm"):
+                line = _line(ax, arm_rows, column, arm, reps)
+                if line is not None and arm_rows["seed"].nunique() == 1 and f"{column}_low" in arm_rows:
+                    ordered = arm_rows.dropna(subset=[column]).sort_values("round")
+                    ax.fill_between(ordered["round"], ordered[f"{column}_low"], ordered[f"{column}_high"],
+                                    color=line.get_color(), alpha=0.12, linewidth=0)
+            _rounds_axis(ax, f"{model} · {layer} · {label}", label)
+        row_axes[0].legend(title="gate", fontsize=7)
+        if spectra is not None:
+            _plot_spectra(row_axes[-1], spectra, model, layer)
+    _save(plt, fig, out, dpi)
+
+
+def _plot_spectra(ax, spectra, model: str, layer: str) -> None:
+    """Normalised eigen-spectra: round 0 (black, dashed) and each gate's last round, seed 0 or the first seed."""
+    rows = spectra[(spectra.model == model) & (spectra.layer == layer)]
+    rows = rows[rows.seed == rows.seed.min()]
+    last = rows["round"].max()
+    for (gate, round_), spectrum in rows[rows["round"].isin([0, last])].groupby(["gate", "round"]):
+        values = spectrum.sort_values("index")["eigenvalue"].clip(lower=1e-12)
+        values = values / values.sum()
+        style = {"color": "black", "linestyle": "--", "label": "round 0"} if round_ == 0 else {
+            "label": f"{gate}, round {round_}"}
+        ax.semilogy(range(1, len(values) + 1), values.values, **style)
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(max(bottom, 1e-8), top)  # a layer norm leaves one direction with no variance: round-off below
+    ax.set(title=f"{model} · {layer} · spectrum", xlabel="eigenvalue rank", ylabel="share of variance")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def plot_execution(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+    plt = _pyplot(style)
+    present = [c for c in ("compile_rate", "exec_pass_rate") if c in table and table[c].notna().any()]
+    if not present:
+        raise ValueError("the metrics table has no compile_rate / exec_pass_rate (is sample_checks.enabled off?)")
+    table = table.assign(arm=arm_labels(table)).drop_duplicates(["model", "arm", "seed", "round"])
+    panels = [(model, column) for model in sorted(table["model"].unique()) for column in present]
+    fig, axes = _grid(plt, len(panels), cols=2)
+    for ax, (model, column) in zip(axes, panels, strict=True):
+        for arm, rows in table[table.model == model].groupby("arm"):
+            _line(ax, rows, column, arm, reps)
+        label = {"compile_rate": "compile rate", "exec_pass_rate": "execution-pass rate"}[column]
+        _rounds_axis(ax, f"{model} · {label} of generated samples", label, (0, 1.02))
+        ax.legend(title="gate", fontsize=7)
+    _save(plt, fig, out, dpi)
+
+
+def plot_diversity(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+    plt = _pyplot(style)
+    present = [(c, label) for c, label in DIVERSITY if c in table and table[c].notna().any()]
+    if not present:
+        raise ValueError("the metrics table has no diversity_* columns (is analysis.enabled off?)")
+    table = table.assign(arm=arm_labels(table)).drop_duplicates(["model", "arm", "seed", "round"])
+    panels = [(model, c, label) for model in sorted(table["model"].unique()) for c, label in present]
+    fig, axes = _grid(plt, len(panels), cols=4, width=4.0, height=3.1)
+    for ax, (model, column, label) in zip(axes, panels, strict=True):
+        for arm, rows in table[table.model == model].groupby("arm"):
+            _line(ax, rows, column, arm, reps)
+        _rounds_axis(ax, f"{model} · {label}", label)
+    axes[0].legend(title="gate", fontsize=7)
+    _save(plt, fig, out, dpi)
+
+
+def collapse_table(table, fraction: float = 0.9):
+    """Per model x gate (x regime) x benchmark, means over seeds: baseline (round 0), final (last round), absolute
+    and relative drop, and the first round whose pass@1 is below ``fraction`` x baseline (empty if none)."""
+    import pandas as pd
+
+    table = table.assign(arm=arm_labels(table))
+    rows = []
+    for (model, arm, benchmark), cell in table.groupby(["model", "arm", "benchmark"]):
+        by_round = cell.groupby("round")["pass_at_1"].mean().sort_index()
+        baseline, final = by_round.iloc[0], by_round.iloc[-1]
+        below = by_round[(by_round.index > 0) & (by_round < fraction * baseline)]
+        rows.append({"model": model, "gate": arm, "benchmark": benchmark, "n_seeds": cell["seed"].nunique(),
+                     "rounds": int(by_round.index.max()), "baseline": baseline, "final": final,
+                     "drop": baseline - final, "relative_drop": (baseline - final) / baseline if baseline else None,
+                     f"first_round_below_{fraction:g}x": int(below.index[0]) if len(below) else None})
+    return pd.DataFrame(rows)
+
+
+PLOTS = {"pass_at_1": plot_pass_at_1, "heatmap": plot_heatmap, "gate_audit": plot_gate_audit,
+         "spectral": plot_spectral, "execution": plot_execution, "diversity": plot_diversity}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -96,11 +302,26 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--metrics", type=Path, required=True)
+    parser.add_argument("--spectra", type=Path, default=None, help="eigen-spectra table (kind spectral)")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--kind", choices=sorted(PLOTS), default="pass_at_1")
+    parser.add_argument("--kind", choices=[*sorted(PLOTS), "collapse"], default="pass_at_1")
+    parser.add_argument("--benchmarks", nargs="*", default=[], help="only these benchmarks (default: all)")
+    parser.add_argument("--gates", nargs="*", default=[], help="only these gates (default: all)")
+    parser.add_argument("--style", default="default", help="a matplotlib style name")
     parser.add_argument("--dpi", type=int, default=120)
+    parser.add_argument("--bootstrap", type=int, default=1000, help="resamples for the seed bands")
+    parser.add_argument("--fraction", type=float, default=0.9, help="collapse: 'below fraction x baseline'")
     args = parser.parse_args(argv)
-    PLOTS[args.kind](pd.read_csv(args.metrics), args.out, args.dpi)
+    table = select(pd.read_csv(args.metrics), args.benchmarks, args.gates)
+    if args.kind == "collapse":
+        with atomic_path(args.out) as tmp:
+            collapse_table(table, args.fraction).to_csv(tmp, index=False, float_format="%.4g")
+    else:
+        extra = {}
+        if args.kind == "spectral" and args.spectra is not None:
+            spectra = pd.read_csv(args.spectra)
+            extra["spectra"] = spectra[spectra["gate"].isin([*table["gate"].unique(), "base"])]
+        PLOTS[args.kind](table, args.out, args.dpi, args.bootstrap, args.style, **extra)
     print(f"-> {args.out}")
 
 

@@ -41,7 +41,8 @@ ENV_VAR = "GATEDLOOP_WARM"
 PRELOAD = (
     "numpy", "torch", "tokenizers", "transformers", "transformers.models.gpt2.modeling_gpt2", "peft",
     "gatedloop.generate", "gatedloop.gate", "gatedloop.finetune", "gatedloop.score", "gatedloop.audit",
-    "gatedloop.backends.transformers_backend", "gatedloop.models",
+    "gatedloop.backends.transformers_backend", "gatedloop.models", "gatedloop.analyze", "gatedloop.gates.self_gates",
+    "pandas", "matplotlib", "matplotlib.pyplot", "gatedloop.figures", "gatedloop.aggregate",
 )
 # transformers resolves these lazily on first attribute access; touching them moves that import into the server.
 PRELOAD_ATTRIBUTES = (

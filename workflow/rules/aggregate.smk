@@ -5,8 +5,10 @@ rule aggregate:
         decisions=decision_files(),
         audits=audit_files(),
         checks=sample_check_files(),
+        analyses=analysis_files(),
     output:
-        "results/metrics.csv",
+        metrics="results/metrics.csv",
+        spectra="results/spectra.csv",
     log:
         f"{LOGS}/aggregate/aggregate.log",
     benchmark:
@@ -23,5 +25,5 @@ rule aggregate:
         regimes=config["regimes"],
     shell:
         "python -m gatedloop.aggregate --scores {input.scores} --audits {input.audits} --gates {params.gates}"
-        " --regimes {params.regimes}"
-        " --out {output} > {log} 2>&1"
+        " --regimes {params.regimes} --analyses {input.analyses}"
+        " --out {output.metrics} --spectra {output.spectra} > {log} 2>&1"

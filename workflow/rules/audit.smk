@@ -31,15 +31,57 @@ rule audit:
         backend=config["generate"]["backend"],
         device=config["device"],
         seed=lambda wc: job_seed(wc, "audit"),
+        generations=lambda wc, input: (
+            f"--generations {input.generations}"
+            if "generations" in input.keys()
+            else ""
+        ),
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.audit --model {input.model} --tasks {input.tasks}"
+        " {params.generations}"
         " --gate {wildcards.gate} {params.gate_model} --options {params.options:q} --out {output.summary}"
         " --samples-out {output.samples} --samples-per-task {params.per_task} --timeout-s {params.timeout_s}"
         " --bootstrap {params.bootstrap} --backend {params.backend} --device {params.device} --seed {params.seed}"
         " --threads {threads} {params.sampling} > {log} 2>&1"
 
 
+rule audit_generations_base:
+    """Round 0's audit samples and their truth: one base model and one seed, so every gate's round-0 audit judges
+    the same samples; generated once here instead of once per gate."""
+    input:
+        model=this_model,
+        tasks=f"{MICROTASKS}/heldout.jsonl",
+    output:
+        f"{BASE_RUN}/audit_generations.jsonl",
+    log:
+        f"{LOGS}/audit/{{model}}/base/seed{{seed}}/round0_generations.log",
+    benchmark:
+        f"{BENCHMARKS}/audit/{{model}}/base/seed{{seed}}/round0_generations.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        sampling=cli(
+            config["audit"], "enabled", "samples_per_task", "timeout_s", "bootstrap"
+        ),
+        per_task=config["audit"]["samples_per_task"],
+        timeout_s=config["audit"]["timeout_s"],
+        backend=config["generate"]["backend"],
+        device=config["device"],
+        seed=lambda wc: job_seed(wc, "audit"),
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.audit --model {input.model} --tasks {input.tasks}"
+        " --generate-only {output} --samples-per-task {params.per_task} --timeout-s {params.timeout_s}"
+        " --backend {params.backend} --device {params.device} --seed {params.seed} --threads {threads}"
+        " {params.sampling} > {log} 2>&1"
+
+
 use rule audit as audit_base with:
+    input:
+        unpack(audit_base_inputs),
     output:
         summary=f"{BASE_AUDIT}/audit.json",
         samples=f"{BASE_AUDIT}/audit_samples.jsonl",

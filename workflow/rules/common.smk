@@ -7,6 +7,7 @@ import json
 import math
 import os
 import shlex
+from types import SimpleNamespace
 
 from gatedloop.cli import to_cli_args
 from gatedloop.benchmarks import BENCHMARKS as BENCHMARK_CLASSES
@@ -20,6 +21,7 @@ wildcard_constraints:
     seed=r"\d+",
     round=r"\d+",
     benchmark="[a-z][a-z0-9_]*",
+    size=r"pool|\d+",
 
 
 BASE_GATE = "base"
@@ -75,7 +77,7 @@ def this_model(wildcards):
 
 def job_seed(wildcards, stage):
     """A distinct, reproducible seed per (run seed, round, stage)."""
-    stages = {"generate": 1, "finetune": 2, "score": 3, "audit": 4}
+    stages = {"generate": 1, "finetune": 2, "score": 3, "audit": 4, "analyze": 5}
     return int(wildcards.seed) * 10_000 + _round(wildcards) * 10 + stages[stage]
 
 
@@ -107,6 +109,27 @@ def score_files():
         for cell in cells()
         for b in benchmarks
     ]
+
+
+def analysis_files():
+    """Round 0 once per (model, seed), then every cell's rounds."""
+    if not config["analysis"]["enabled"]:
+        return []
+    base = [
+        os.path.join(BASE_RUN.format(model=m, seed=s), "analysis.json")
+        for m in config["models"]
+        for s in config["seeds"]
+    ]
+    return base + [os.path.join(cell_dir(*cell), "analysis.json") for cell in cells()]
+
+
+def probe_inputs(wildcards):
+    probe = config["analysis"]["probe"]
+    if probe["source"] == "microtasks":
+        return [f"{MICROTASKS}/heldout.jsonl"]
+    if probe["source"] == "file":
+        return [probe["path"]]
+    return []
 
 
 def sample_check_files():
@@ -186,6 +209,29 @@ def mix_args(wildcards, input):
     return f"--human {input.human} --human-fraction {fraction} --human-round {wildcards.round}"
 
 
+# Round 1 samples come from the shared generation (generate_shared); later rounds from the cell's own model.
+RUN_FIRST = RUN.replace("{round}", "{round,1}")
+RUN_LATER = RUN.replace("{round}", "{round,[2-9]|[1-9][0-9]+}")
+SHARED_ROUND1 = "results/runs/{model}/base/seed{seed}/round1/samples.{size}.jsonl"
+
+
+def round1_seed(seed):
+    """The generation seed of round 1: job_seed's, which no gate or regime changes."""
+    return job_seed(SimpleNamespace(seed=seed, round=1), "generate")
+
+
+def generation_size(gate):
+    """'pool' (every prompt) or the sample count a quantile gate's budget asks for."""
+    flag = samples_per_round(gate)
+    return flag.split()[-1] if flag else "pool"
+
+
+def shared_round1_samples(wildcards):
+    return SHARED_ROUND1.format(
+        model=wildcards.model, seed=wildcards.seed, size=generation_size(wildcards.gate)
+    )
+
+
 def samples_per_round(gate):
     """--n-samples for a quantile gate under a budget (accepted / keep fraction), else '' (the whole pool)."""
     accepted = config["budget"]["accepted_per_round"]
@@ -237,8 +283,38 @@ def audit_inputs(wildcards):
     return inputs
 
 
+def audit_base_inputs(wildcards):
+    """Round 0: the shared audit samples, judged by each gate."""
+    return {
+        **audit_inputs(wildcards),
+        "generations": os.path.join(
+            BASE_RUN.format(model=wildcards.model, seed=wildcards.seed),
+            "audit_generations.jsonl",
+        ),
+    }
+
+
 def gate_inputs(wildcards):
     inputs = {"samples": os.path.join(cell_dir(**wildcards), "samples.jsonl")}
     if is_file_input(gate_model(wildcards)):
         inputs["model"] = gate_model(wildcards)
     return inputs
+
+
+def figure_settings():
+    """The figure rules' shared flags: only figure settings, so changing one reruns only figures."""
+    figures = config["figures"]
+    return shlex.join(
+        [
+            "--dpi",
+            str(figures["dpi"]),
+            "--style",
+            figures["style"],
+            "--bootstrap",
+            str(figures["bootstrap"]),
+            "--benchmarks",
+            *figures["benchmarks"],
+            "--gates",
+            *figures["gates"],
+        ]
+    )

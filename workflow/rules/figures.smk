@@ -1,9 +1,17 @@
-rule figures:
-    """pass@1 against round, one line per gate, from the metrics table only."""
+# Figures and the collapse table: local rules that read only the aggregated tables. Their params are the figure
+# settings alone, so changing one reruns only these rules.
+
+
+rule figure_pass_at_1:
+    """pass@1 against round per benchmark, one line per gate, each model's baseline dashed (Figure 2)."""
     input:
-        "results/metrics.csv",
+        metrics="results/metrics.csv",
     output:
-        "results/figures/pass_at_1.png",
+        report(
+            "results/figures/pass_at_1.png",
+            caption="../report/pass_at_1.rst",
+            category="Figures",
+        ),
     log:
         f"{LOGS}/figures/pass_at_1.log",
     benchmark:
@@ -16,30 +24,114 @@ rule figures:
         mem_mb=1000,
         runtime=10,
     params:
-        dpi=config["figures"]["dpi"],
+        kind="pass_at_1",
+        settings=figure_settings(),
+        extra="",
     shell:
-        "python -m gatedloop.figures --metrics {input} --out {output} --dpi {params.dpi} > {log} 2>&1"
+        "python -m gatedloop.figures --metrics {input.metrics} --out {output} --kind {params.kind}"
+        " {params.extra} {params.settings} > {log} 2>&1"
 
 
-rule figure_gate_audit:
-    """Per gate: pass@1, training acceptance and held-out audit AUROC against round (the rubber stamp)."""
-    input:
-        "results/metrics.csv",
+use rule figure_pass_at_1 as figure_heatmap with:
     output:
-        "results/figures/gate_audit.png",
+        report(
+            "results/figures/heatmap.png",
+            caption="../report/heatmap.rst",
+            category="Figures",
+        ),
+    log:
+        f"{LOGS}/figures/heatmap.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/heatmap.tsv"
+    params:
+        kind="heatmap",
+        settings=figure_settings(),
+        extra="",
+
+
+use rule figure_pass_at_1 as figure_gate_audit with:
+    output:
+        report(
+            "results/figures/gate_audit.png",
+            caption="../report/gate_audit.rst",
+            category="Figures",
+        ),
     log:
         f"{LOGS}/figures/gate_audit.log",
     benchmark:
         f"{BENCHMARKS}/figures/gate_audit.tsv"
-    localrule: True
-    conda:
-        "../../envs/gatedloop.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     params:
-        dpi=config["figures"]["dpi"],
-    shell:
-        "python -m gatedloop.figures --metrics {input} --out {output} --kind gate_audit --dpi {params.dpi}"
-        " > {log} 2>&1"
+        kind="gate_audit",
+        settings=figure_settings(),
+        extra="",
+
+
+use rule figure_pass_at_1 as figure_spectral with:
+    input:
+        metrics="results/metrics.csv",
+        spectra="results/spectra.csv",
+    output:
+        report(
+            "results/figures/spectral.png",
+            caption="../report/spectral.rst",
+            category="Figures",
+        ),
+    log:
+        f"{LOGS}/figures/spectral.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/spectral.tsv"
+    params:
+        kind="spectral",
+        settings=figure_settings(),
+        extra="--spectra results/spectra.csv",
+
+
+use rule figure_pass_at_1 as figure_execution with:
+    output:
+        report(
+            "results/figures/execution.png",
+            caption="../report/execution.rst",
+            category="Figures",
+        ),
+    log:
+        f"{LOGS}/figures/execution.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/execution.tsv"
+    params:
+        kind="execution",
+        settings=figure_settings(),
+        extra="",
+
+
+use rule figure_pass_at_1 as figure_diversity with:
+    output:
+        report(
+            "results/figures/diversity.png",
+            caption="../report/diversity.rst",
+            category="Figures",
+        ),
+    log:
+        f"{LOGS}/figures/diversity.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/diversity.tsv"
+    params:
+        kind="diversity",
+        settings=figure_settings(),
+        extra="",
+
+
+use rule figure_pass_at_1 as collapse_table with:
+    output:
+        report(
+            "results/collapse.csv",
+            caption="../report/collapse.rst",
+            category="Tables",
+        ),
+    log:
+        f"{LOGS}/figures/collapse.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/collapse.tsv"
+    params:
+        kind="collapse",
+        settings=figure_settings(),
+        extra=f"--fraction {config['figures']['collapse_fraction']}",

@@ -1,10 +1,10 @@
 rule generate:
-    """Round r: the round r-1 model completes every prompt of the fixed pool (sampling settings from config)."""
+    """Round r >= 2: the round r-1 model completes every prompt of the fixed pool (sampling settings from config)."""
     input:
         model=previous_model,
         prompts=f"{MICROTASKS}/pool.jsonl",
     output:
-        f"{RUN}/samples.jsonl",
+        f"{RUN_LATER}/samples.jsonl",
     log:
         f"{LOGS}/generate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -27,3 +27,52 @@ rule generate:
         " --out {output} --seed {params.seed} --samples-per-prompt {params.per_prompt} {params.n_samples}"
         " --backend {params.backend}"
         " --device {params.device} --threads {threads} {params.sampling} > {log} 2>&1"
+
+
+rule generate_shared:
+    """Round 1's samples: every gate and regime samples from the same base model with the same seed, so each
+    sample count is generated once per (model, seed) and copied into the cells that use it.
+    """
+    input:
+        model=lambda wc: model_dir(wc.model, None, None, None, 0),
+        prompts=f"{MICROTASKS}/pool.jsonl",
+    output:
+        SHARED_ROUND1,
+    log:
+        f"{LOGS}/generate/{{model}}/base/seed{{seed}}/round1.{{size}}.log",
+    benchmark:
+        f"{BENCHMARKS}/generate/{{model}}/base/seed{{seed}}/round1.{{size}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        sampling=cli(config["generate"], "backend", "samples_per_prompt"),
+        backend=config["generate"]["backend"],
+        per_prompt=config["generate"]["samples_per_prompt"],
+        device=config["device"],
+        seed=lambda wc: round1_seed(wc.seed),
+        n_samples=lambda wc: "" if wc.size == "pool" else f"--n-samples {wc.size}",
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.generate --model {input.model} --prompts {input.prompts}"
+        " --out {output} --seed {params.seed} --samples-per-prompt {params.per_prompt} {params.n_samples}"
+        " --backend {params.backend}"
+        " --device {params.device} --threads {threads} {params.sampling} > {log} 2>&1"
+
+
+rule generate_round1:
+    """A cell's round-1 samples: a copy of the shared generation of its size (each cell keeps its own file, as in
+    later rounds)."""
+    input:
+        shared_round1_samples,
+    output:
+        f"{RUN_FIRST}/samples.jsonl",
+    log:
+        f"{LOGS}/generate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
+    localrule: True
+    conda:
+        "../../envs/gatedloop.yaml"
+    shell:
+        "cp {input} {output} 2> {log}"

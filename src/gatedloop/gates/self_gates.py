@@ -65,7 +65,7 @@ class _SelectingGate(Gate):
         return settings["keep_fraction"] if settings["mode"] == "quantile" else None
 
 
-class _Scorer:
+class ModelScorer:
     """The scoring model, loaded once per gate run."""
 
     def __init__(self, model_path: str):
@@ -151,7 +151,7 @@ class PerplexityGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scores = _Scorer(self.model).mean_logprob(samples, settings["batch_size"])
+        scores = ModelScorer(self.model).mean_logprob(samples, settings["batch_size"])
         return _decisions(samples, scores, settings, "mean log-prob")
 
 
@@ -163,7 +163,7 @@ class BinaryGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scorer = _Scorer(self.model)
+        scorer = ModelScorer(self.model)
         yes = scorer.single_token(self.name, "yes_word", settings["yes_word"])
         no = scorer.single_token(self.name, "no_word", settings["no_word"])
         texts = [settings["template"].format(prompt=s.prompt, completion=s.completion) for s in samples]

@@ -1,0 +1,78 @@
+rule probe:
+    """The fixed probe set of human-written code for the spectral analysis (never trained on)."""
+    input:
+        probe_inputs,
+    output:
+        "results/data/probe.jsonl",
+    log:
+        f"{LOGS}/probe/probe.log",
+    benchmark:
+        f"{BENCHMARKS}/probe/probe.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        source=config["analysis"]["probe"]["source"],
+        n=config["analysis"]["probe"]["n"],
+        path=lambda wc, input: (
+            f"--heldout {input[0]}"
+            if config["analysis"]["probe"]["source"] == "microtasks"
+            else f"--path {input[0]}" if input else ""
+        ),
+    shell:
+        "python -m gatedloop.probe --source {params.source} {params.path} --n {params.n} --out {output}"
+        " > {log} 2>&1"
+
+
+rule analyze:
+    """Round r: hidden-state spectrum of the round's model on the probe set; diversity of the round's samples
+    (written by the round r-1 model), their perplexity under the round-0 model included.
+    """
+    input:
+        model=this_model,
+        probe="results/data/probe.jsonl",
+        samples=f"{RUN}/samples.jsonl",
+        base_model=lambda wc: model_dir(wc.model, None, None, None, 0),
+    output:
+        analysis=f"{RUN}/analysis.json",
+        spectrum=f"{RUN}/spectrum.json",
+    log:
+        f"{LOGS}/analyze/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
+    benchmark:
+        f"{BENCHMARKS}/analyze/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.tsv"
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        settings=cli(config["analysis"], "enabled", "probe"),
+        seed=lambda wc: job_seed(wc, "analyze"),
+        samples=lambda wc, input: (
+            f"--samples {input.samples} --base-model {input.base_model}"
+            if input.samples
+            else ""
+        ),
+    shell:
+        "OMP_NUM_THREADS={threads} python -m gatedloop.analyze --model {input.model} --probe {input.probe}"
+        " {params.samples} --out {output.analysis} --spectrum {output.spectrum} --seed {params.seed}"
+        " --threads {threads} {params.settings} > {log} 2>&1"
+
+
+use rule analyze as analyze_base with:
+    input:
+        model=this_model,
+        probe="results/data/probe.jsonl",
+        samples=[],
+        base_model=[],
+    output:
+        analysis=f"{BASE_RUN}/analysis.json",
+        spectrum=f"{BASE_RUN}/spectrum.json",
+    log:
+        f"{LOGS}/analyze/{{model}}/base/seed{{seed}}/round0.log",
+    benchmark:
+        f"{BENCHMARKS}/analyze/{{model}}/base/seed{{seed}}/round0.tsv"
