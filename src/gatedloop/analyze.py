@@ -120,21 +120,16 @@ def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, i
     import numpy as np
     import torch
 
+    from gatedloop.models import padded_batches
+
     width = model.config.hidden_size
     groups = max(2, min(len(texts), MOMENT_BUDGET // (width * width * max(1, len(layers)))))
     moments = {name: (np.zeros(groups), np.zeros((groups, width)), np.zeros((groups, width, width)))
                for name in layers}
     encoded = [tokenizer(text, add_special_tokens=False).input_ids[:max_tokens] for text in texts]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     body = getattr(model, "base_model", model)
-    for start in range(0, len(encoded), batch_size):
-        chunk = encoded[start : start + batch_size]
-        longest = max(len(ids) for ids in chunk)
-        ids = torch.full((len(chunk), longest), pad, dtype=torch.long)
-        mask = torch.zeros((len(chunk), longest), dtype=torch.long)
-        for i, tokens in enumerate(chunk):
-            ids[i, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-            mask[i, : len(tokens)] = 1
+    start = 0
+    for chunk, ids, mask in padded_batches(encoded, batch_size, tokenizer.pad_token_id):
         with torch.inference_mode():
             states = body(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
                           output_hidden_states=True).hidden_states
@@ -146,6 +141,7 @@ def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, i
             np.add.at(counts, group_of, mask.sum(1).numpy())
             np.add.at(firsts, group_of, vectors.sum(1).numpy())
             np.add.at(seconds, group_of, torch.einsum("btd,bte->bde", vectors, vectors).numpy())
+        start += len(chunk)
     return moments
 
 

@@ -43,3 +43,19 @@ def save_model(model, tokenizer, path: str | Path) -> None:
     model.config.use_cache = True
     model.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
+
+
+def padded_batches(token_lists: list[list[int]], batch_size: int, pad_id: int | None):
+    """(chunk, ids, mask) per batch: right-padded id and attention-mask tensors for lists of token ids."""
+    import torch
+
+    pad = 0 if pad_id is None else pad_id
+    for start in range(0, len(token_lists), batch_size):
+        chunk = token_lists[start : start + batch_size]
+        width = max(len(tokens) for tokens in chunk)
+        ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for i, tokens in enumerate(chunk):
+            ids[i, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+            mask[i, : len(tokens)] = 1
+        yield chunk, ids, mask

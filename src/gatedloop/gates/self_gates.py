@@ -88,15 +88,9 @@ class ModelScorer:
     def _batches(self, token_lists: list[list[int]], batch_size: int):
         import torch
 
-        pad = self.tokenizer.pad_token_id
-        for start in range(0, len(token_lists), batch_size):
-            chunk = token_lists[start : start + batch_size]
-            width = max(len(t) for t in chunk)
-            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
-            for i, t in enumerate(chunk):
-                ids[i, : len(t)] = torch.tensor(t)
-                mask[i, : len(t)] = 1
+        from gatedloop.models import padded_batches
+
+        for chunk, ids, mask in padded_batches(token_lists, batch_size, self.tokenizer.pad_token_id):
             with torch.inference_mode():
                 logits = self.model(input_ids=ids.to(self.model.device),
                                     attention_mask=mask.to(self.model.device)).logits.float().cpu()
