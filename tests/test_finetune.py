@@ -110,3 +110,18 @@ def test_human_slice_is_fresh_each_round_and_sized_by_the_fraction():
     second = finetune.human_slice(pool, 6, 0.25, 2)
     assert len(first) == 2 and [r["id"] for r in first] == ["0", "1"] and [r["id"] for r in second] == ["2", "3"]
     assert finetune.human_slice(pool, 0, 0.25, 1) == []
+
+
+def test_all_linear_targets_every_linear_layer_but_the_head(tiny_model_dir):
+    from peft import LoraConfig, get_peft_model
+
+    from gatedloop.finetune import lora_targets
+    from gatedloop.models import load_model
+
+    assert lora_targets(["c_attn", "c_fc"]) == ["c_attn", "c_fc"]
+    assert lora_targets(["all-linear"]) == "all-linear"
+    model = get_peft_model(load_model(tiny_model_dir), LoraConfig(r=2, target_modules=lora_targets(["all-linear"]),
+                                                                  task_type="CAUSAL_LM"))
+    adapted = {name.split(".")[-1] for name, _ in model.named_modules() if name.endswith("lora_A")}
+    wrapped = {name.rsplit(".", 2)[-2] for name, _ in model.named_modules() if name.endswith("lora_A")}
+    assert adapted == {"lora_A"} and {"c_attn", "c_proj", "c_fc"} <= wrapped and "lm_head" not in wrapped

@@ -24,3 +24,7 @@ class ModelSource:
 SOURCES: Registry[ModelSource] = Registry("model source")
 SOURCES.add("scratch", ModelSource("scratch", ("corpus", "tokenizer", "pretrain"),
                                    "a tiny GPT-2 trained from scratch, offline, on stdlib code and microtasks"))
+SOURCES.add("hub", ModelSource("hub", ("fetch_model",),
+                               "a Hugging Face hub id (models.<name>.id, optional revision), downloaded once"))
+SOURCES.add("local", ModelSource("local", ("fetch_model",),
+                                 "a Hugging Face model directory on disk (models.<name>.path)"))

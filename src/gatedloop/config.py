@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from gatedloop.models import check_model_dir
+
 
 class ConfigError(ValueError):
     """A config problem, with the offending key in the message."""
@@ -108,6 +110,18 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
 
 def check_consistency(config: dict) -> None:
     """Settings that are valid alone but not together."""
+    for name, spec in config["models"].items():
+        if spec["source"] == "hub" and not spec.get("id"):
+            raise ConfigError(f"config key 'models.{name}.id': source 'hub' needs the hub id (e.g. ORG/NAME)")
+        if spec["source"] == "local":
+            path = spec.get("path")
+            if not path or not Path(path).is_dir():
+                raise ConfigError(f"config key 'models.{name}.path': source 'local' needs a Hugging Face model "
+                                  f"directory; {path!r} is not a directory")
+            try:
+                check_model_dir(path)
+            except FileNotFoundError as exc:
+                raise ConfigError(f"config key 'models.{name}.path': {exc}") from None
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
         raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "

@@ -100,6 +100,13 @@ def encode(samples: list[dict], tokenizer, cfg: FinetuneConfig):
     return input_ids, label_ids, attention
 
 
+def lora_targets(names):
+    """peft's target_modules: the names, or peft's "all-linear" (every linear layer but the output head), which
+    fits every architecture: a sweep over several model families uses it."""
+    names = list(names)
+    return "all-linear" if names == ["all-linear"] else names
+
+
 def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, log_every: int = 20):
     """Train a LoRA adapter; return (peft model, loss history)."""
     import math
@@ -109,7 +116,7 @@ def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, lo
 
     seed_everything(cfg.seed)
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                      target_modules=list(cfg.target_modules), task_type="CAUSAL_LM",
+                      target_modules=lora_targets(cfg.target_modules), task_type="CAUSAL_LM",
                       fan_in_fan_out=model.config.model_type == "gpt2")  # GPT-2 stores Conv1D weights transposed
     model.config.use_cache = False
     peft_model = get_peft_model(model, lora)

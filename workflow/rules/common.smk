@@ -6,6 +6,7 @@
 import json
 import math
 import os
+import re
 import shlex
 from types import SimpleNamespace
 
@@ -45,6 +46,24 @@ def cli(settings, *drop):
     return shlex.join(
         to_cli_args({k: settings[k] for k in sorted(settings) if k not in drop})
     )
+
+
+def models_from(*sources):
+    """A wildcard pattern matching exactly the configured models of these sources (nothing if none)."""
+    names = [m for m, spec in config["models"].items() if spec["source"] in sources]
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+SCRATCH_MODELS = models_from("scratch")
+FETCHED_MODELS = models_from("hub", "local")
+
+
+def fetch_args(model):
+    spec = config["models"][model]
+    if spec["source"] == "hub":
+        revision = ["--revision", spec["revision"]] if spec.get("revision") else []
+        return shlex.join(["--source", "hub", "--id", spec["id"], *revision])
+    return shlex.join(["--source", "local", "--path", spec["path"]])
 
 
 def model_dir(model, gate, regime, seed, round):

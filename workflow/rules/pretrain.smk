@@ -4,7 +4,7 @@ rule pretrain:
         corpus="results/base/{model}/corpus.jsonl",
         tokenizer="results/base/{model}/tokenizer",
     output:
-        directory("results/base/{model}/model"),
+        directory(f"results/base/{{model,{SCRATCH_MODELS}}}/model"),
     log:
         f"{LOGS}/pretrain/{{model}}.log",
     benchmark:
