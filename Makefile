@@ -13,7 +13,7 @@ CORES ?= 2
 # oracles and sanitizer; LiveCodeBench's reference grader, for the parity tests.
 NO_DEPS := evalplus==0.3.1 nvidia-livecodebench==26.3
 
-.PHONY: demo report test lint bench-demo clean-results
+.PHONY: demo report test lint bench-demo clean-results slurm-profile
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ demo: $(STAMP)
 # One HTML file with every figure, its caption and the collapse table (after `make demo`).
 report: $(STAMP)
 	$(BIN)/snakemake --report results/report.html
+
+# Install the SLURM profile as a user profile, so `snakemake --profile slurm` works from any directory.
+SNAKEMAKE_PROFILES ?= $(HOME)/.config/snakemake
+slurm-profile:
+	mkdir -p $(SNAKEMAKE_PROFILES)/slurm
+	cp profiles/slurm/config.yaml $(SNAKEMAKE_PROFILES)/slurm/config.yaml
+	@echo "installed: snakemake --profile slurm (from $(SNAKEMAKE_PROFILES)/slurm)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,0 +1,40 @@
+"""The SLURM profile: model rules ask one GPU on the GPU partition, CPU rules ask none, and `make slurm-profile`
+installs it as a user profile. (A run against a real slurmctld is not part of the tests yet.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+GPU_RULES = {"generate", "generate_shared", "gate", "finetune", "score", "score_base", "audit", "audit_base",
+             "audit_generations_base", "analyze", "analyze_base"}
+
+
+def test_a_dry_run_with_the_profile_puts_model_jobs_on_gpus(tmp_path):
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+                             str(tmp_path), "--profile", str(REPO / "profiles/slurm"), "--configfile",
+                             str(REPO / "config/integration.yaml"), "-n"], capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    resources = {}
+    for block in re.split(r"\n(?=rule \w+:)", result.stdout + result.stderr):
+        name = re.match(r"rule (\w+):", block.strip())
+        found = re.search(r"resources: (.*)", block)
+        if name and found:
+            resources.setdefault(name[1], set()).add(found[1])
+    assert GPU_RULES & set(resources) == {r for r in resources if any("gpu=1" in x for x in resources[r])}
+    for rule in set(resources) - GPU_RULES:
+        assert all("gpu=" not in x and "slurm_partition=cpu" in x for x in resources[rule]), rule
+    assert any("mem_mb=64000" in x and "runtime=720" in x for x in resources["finetune"])
+
+
+def test_make_installs_the_profile_for_plain_profile_slurm(tmp_path):
+    result = subprocess.run(["make", "-s", "slurm-profile", f"SNAKEMAKE_PROFILES={tmp_path}"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "slurm/config.yaml").read_text() == (REPO / "profiles/slurm/config.yaml").read_text()
