@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from gatedloop.estimate import job_counts
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE_RULES = {"figure_pass_at_1", "figure_heatmap", "figure_gate_audit", "figure_spectral", "figure_execution",
@@ -35,11 +36,7 @@ def snakemake(workdir: Path, configfile: Path, cores: int) -> tuple[float, dict[
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(result.stderr[-3000:])
-    text = result.stdout + result.stderr
-    if "Job stats:" not in text:
-        return seconds, {}
-    table = text.split("Job stats:")[1].split("total")[0]
-    return seconds, {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+    return seconds, job_counts(result.stdout + result.stderr)
 
 
 def main() -> None:

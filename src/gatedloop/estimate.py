@@ -41,8 +41,14 @@ def planned_jobs(configfile: Path) -> dict[str, int]:
                                  "--quiet", "rules"], capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise ConfigError(f"{configfile}: snakemake -n failed:\n{result.stderr[-2000:]}")
-    text = result.stdout + result.stderr
-    table = text.split("Job stats:")[1].split("total")[0] if "Job stats:" in text else ""
+    return job_counts(result.stdout + result.stderr)
+
+
+def job_counts(snakemake_output: str) -> dict[str, int]:
+    """rule -> jobs, from the 'Job stats' table Snakemake prints (empty when there was nothing to do)."""
+    if "Job stats:" not in snakemake_output:
+        return {}
+    table = snakemake_output.split("Job stats:")[1].split("total")[0]
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
