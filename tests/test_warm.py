@@ -78,12 +78,13 @@ def test_without_an_answering_server_the_stage_runs_cold(tmp_path):
 def test_terminating_the_client_terminates_the_stage(server, tiny_model_dir, tmp_path):
     docs = tmp_path / "corpus.jsonl"
     docs.write_text(json.dumps({"source": "microtask", "name": "t", "text": "def f(x):\n    return x\n" * 50}) + "\n")
+    before = set(_children(server.process.pid))  # earlier tests' children the server has not reaped yet
     proc = _stage(["gatedloop.pretrain", "--corpus", str(docs), "--tokenizer", str(tiny_model_dir), "--out",
                    str(tmp_path / "model"), "--steps", "100000", "--threads", "1"], tmp_path, server.path)
     deadline = time.monotonic() + 60
-    while not _children(server.process.pid) and time.monotonic() < deadline:
+    while not set(_children(server.process.pid)) - before and time.monotonic() < deadline:
         time.sleep(0.1)
-    (child,) = _children(server.process.pid)
+    (child,) = set(_children(server.process.pid)) - before
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
     assert proc.returncode != 0
@@ -91,6 +92,24 @@ def test_terminating_the_client_terminates_the_stage(server, tiny_model_dir, tmp
     while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{child}") or Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.3, 0.6, 1.0])
+def test_a_signal_at_any_moment_of_the_hand_over_ends_both_processes(server, tiny_model_dir, tmp_path, delay_s):
+    """Snakemake may cancel a job while the client is still connecting or the server is still forking."""
+    docs = tmp_path / "corpus.jsonl"
+    docs.write_text(json.dumps({"source": "microtask", "name": "t", "text": "def f(x):\n    return x\n" * 50}) + "\n")
+    before = set(_children(server.process.pid))
+    proc = _stage(["gatedloop.pretrain", "--corpus", str(docs), "--tokenizer", str(tiny_model_dir), "--out",
+                   str(tmp_path / "model"), "--steps", "100000", "--threads", "1"], tmp_path, server.path)
+    time.sleep(delay_s)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert proc.returncode != 0
+    deadline = time.monotonic() + 30
+    while set(_children(server.process.pid)) - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not set(_children(server.process.pid)) - before, "a stage outlived its cancelled client"
 
 
 def test_stop_removes_the_socket(tmp_path):

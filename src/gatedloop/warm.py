@@ -51,6 +51,7 @@ PRELOAD_ATTRIBUTES = (
     ("peft", "get_peft_model"), ("peft", "PeftModel"),
 )
 _HEADER = struct.Struct("!I")
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 # ---------------------------------------------------------------------------------------------- client side
@@ -77,13 +78,19 @@ def _delegate(path: str, module: str) -> int | None:
         return None
     request = json.dumps({"module": module, "argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ)})
     payload = request.encode()
-    socket.send_fds(sock, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
-    replies = sock.makefile("r")
-    first = replies.readline()
-    if not first:
-        return None  # the server refused (shutting down): run cold
-    child = json.loads(first)["pid"]
-    forwarded = _forward_signals(child)
+    # A signal that arrives before the child's pid is known is held, then forwarded once it is: otherwise a
+    # cancellation in that window would kill this client and leave the stage running.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
+    try:
+        socket.send_fds(sock, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
+        replies = sock.makefile("r")
+        first = replies.readline()
+        if not first:
+            return None  # the server refused (shutting down): run cold
+        child = json.loads(first)["pid"]
+        forwarded = _forward_signals(child)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _FORWARDED)
     try:
         last = replies.readline()
     finally:
@@ -101,7 +108,7 @@ def _forward_signals(pid: int) -> dict:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
 
-    return {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    return {sig: signal.signal(sig, forward) for sig in _FORWARDED}
 
 
 # ---------------------------------------------------------------------------------------------- server side
@@ -154,6 +161,9 @@ def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> None:
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Blocked since before the fork: a signal forwarded in that window is delivered now, to the stage's handlers,
+    # never to the server's (whose SIGTERM handler would unwind the server's loop inside the child).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _FORWARDED)
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -216,10 +226,12 @@ def serve(path: str, parent: int | None, idle_timeout_s: float) -> None:
             request, fds = received
             sys.stdout.flush()
             sys.stderr.flush()
+            signal.pthread_sigmask(signal.SIG_BLOCK, _FORWARDED)
             pid = os.fork()
             if pid == 0:
                 listener.close()
                 _run_child(conn, request, fds)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _FORWARDED)
             conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
             print(f"gatedloop.warm: {request['module']} -> pid {pid}", flush=True)
             for fd in fds:
