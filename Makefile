@@ -13,7 +13,7 @@ CORES ?= 2
 # oracles and sanitizer; LiveCodeBench's reference grader, for the parity tests.
 NO_DEPS := evalplus==0.3.1 nvidia-livecodebench==26.3
 
-.PHONY: demo report test lint bench-demo clean-results slurm-profile
+.PHONY: demo report test lint bench-demo clean-results slurm-profile slurm-packages
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ slurm-profile:
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Debian's SLURM and munge, for tests/test_slurm_cluster.py (a real single-node cluster; skipped where these are
+# missing unless GATEDLOOP_REQUIRE_SLURM=1, as .ci/run sets). Needs root (SUDO=sudo otherwise).
+SLURM_PACKAGES := slurmctld slurmd slurm-client munge
+SUDO ?=
+slurm-packages:
+	@command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null \
+		&& command -v sbatch >/dev/null && echo "SLURM is installed" \
+		|| $(SUDO) apt-get install -y -q --no-install-recommends $(SLURM_PACKAGES) \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(SLURM_PACKAGES); }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,5 +1,5 @@
 """The SLURM profile: model rules ask one GPU on the GPU partition, CPU rules ask none, and `make slurm-profile`
-installs it as a user profile. (A run against a real slurmctld is not part of the tests yet.)"""
+installs it as a user profile. The run against a real slurmctld is tests/test_slurm_cluster.py."""
 
 from __future__ import annotations
 
