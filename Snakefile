@@ -38,11 +38,24 @@ except ConfigError as err:
 config.clear()
 config.update(_validated)
 
+# A run killed with SIGKILL leaves Snakemake's directory locks behind, and the next run would refuse to start.
+# Each run records its process (onstart); locks whose run is gone are removed here (gatedloop.runlock).
+if workflow.is_main_process:
+    from gatedloop.runlock import clear_stale_locks, record_holder, release
+
+    if clear_stale_locks(os.getcwd()):
+        print(
+            "gatedloop: removed the directory locks of a run that was killed; resuming",
+            file=sys.stderr,
+        )
+
 
 # Local runs fork every job from one process that has imported torch/transformers already (gatedloop.warm):
 # ~150 jobs x ~6 s of imports was a third of the embedded run on 2 cores. Cluster jobs run cold, and so do jobs
 # in per-rule software environments (--sdm conda/apptainer): they must run their environment's interpreter.
 onstart:
+    if workflow.is_main_process:
+        record_holder(os.getcwd())
     if (
         config["warm_start"]
         and workflow.local_exec
@@ -56,6 +69,16 @@ onstart:
         atexit.register(_warm.stop)
         # Jobs that start before the server is ready run cold.
         os.environ[ENV_VAR] = _warm.path
+
+
+onsuccess:
+    if workflow.is_main_process:
+        release(os.getcwd())
+
+
+onerror:
+    if workflow.is_main_process:
+        release(os.getcwd())
 
 
 include: "workflow/rules/common.smk"
@@ -73,6 +96,7 @@ include: "workflow/rules/score.smk"
 include: "workflow/rules/audit.smk"
 include: "workflow/rules/sample_checks.smk"
 include: "workflow/rules/analyze.smk"
+include: "workflow/rules/manifest.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 

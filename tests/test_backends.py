@@ -71,3 +71,29 @@ def test_a_prompt_longer_than_the_context_keeps_its_end(tiny_model_dir, capsys):
     (completion,) = backend.generate([long_prompt], SamplingParams(temperature=0.0, max_new_tokens=8), seed=0)
     assert isinstance(completion, str)
     assert "kept their last tokens only" in capsys.readouterr().err
+
+
+def test_a_backend_spec_carries_engine_options_and_bad_ones_are_named():
+    from gatedloop.backends import parse_spec
+    from gatedloop.backends.vllm_backend import parse_backend_options
+
+    assert parse_spec("transformers") == ("transformers", {})
+    assert parse_spec("vllm:tensor_parallel_size=2,enforce_eager=true") == (
+        "vllm", {"tensor_parallel_size": "2", "enforce_eager": "true"})
+    assert parse_backend_options({"tensor_parallel_size": "2", "enforce_eager": "true",
+                                  "gpu_memory_utilization": "0.9"}) == {
+        "tensor_parallel_size": 2, "enforce_eager": True, "gpu_memory_utilization": 0.9}
+    with pytest.raises(ValueError, match="option 'tensor_parallel_size' is not KEY=VALUE"):
+        parse_spec("vllm:tensor_parallel_size")
+    with pytest.raises(ValueError, match="unknown vllm option 'tp'; known: enforce_eager"):
+        parse_backend_options({"tp": "2"})
+    assert "vllm" in BACKENDS.names()
+
+
+def test_the_vllm_backend_without_vllm_says_how_to_install_it(tiny_model_dir):
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(RuntimeError, match="the vllm backend needs vLLM.*make vllm-env"):
+        BACKENDS.get("vllm")(str(tiny_model_dir))

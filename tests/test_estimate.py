@@ -40,6 +40,16 @@ def test_tokens_and_hours_scale_with_rounds_and_throughput():
     assert result["disk_gb"] > 0
 
 
+def test_deleting_merged_weights_keeps_base_and_adapters_and_reports_the_peak():
+    kept, dropped = estimate(paper(finetune={"keep_merged": True}), THROUGHPUT), estimate(paper(), THROUGHPUT)
+    chains = 9 * 1 * 1  # gates x regimes x seeds; five rounds each
+    weights = sum(row["weights_gb"] for row in kept["models"])
+    assert kept["disk_gb"] == pytest.approx(weights * (1 + 5 * chains) + 0.01 * weights * 5 * chains)
+    assert dropped["disk_gb"] == pytest.approx(weights + 0.01 * weights * 5 * chains)
+    assert dropped["peak_disk_gb"] == pytest.approx(dropped["disk_gb"] + 2 * chains * weights)
+    assert dropped["disk_gb"] < dropped["peak_disk_gb"] < kept["disk_gb"]
+
+
 def test_a_model_without_figures_is_named():
     config = validate_config({"models": {"mine": {"source": "hub", "id": "org/unknown"}}}, SCHEMA)
     with pytest.raises(ConfigError, match="models.mine: no throughput figures for 'org/unknown'"):

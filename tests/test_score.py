@@ -91,6 +91,17 @@ def test_several_samples_per_task_give_pass_at_k(tiny_model_dir, tmp_path):
               "cpu", FAST, workers=1, n_samples=2)
 
 
+def test_max_tasks_scores_the_first_tasks_in_benchmark_order(tiny_model_dir, tmp_path):
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text("".join(json.dumps({"task_id": f"t{i}", "prompt": f"def f{i}(x):\n", "tests": ["assert True"],
+                                           "family": "toy"}) + "\n" for i in range(5)))
+    params = SamplingParams(temperature=0.0, max_new_tokens=4)
+    rows, summary = score(str(tiny_model_dir), "microtasks", str(heldout), params, "transformers", "cpu", FAST,
+                          workers=1, max_tasks=2)
+    assert [r["task_id"] for r in rows] == ["t0", "t1"]
+    assert summary["n_tasks"] == 2 and summary["max_tasks"] == 2
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--benchmark", "nosuch", "--samples", "x"], "unknown benchmark 'nosuch'; known: humaneval, humaneval_plus"),
     (["--benchmark", "humaneval", "--samples", "missing.jsonl"], "--samples: missing.jsonl is not a file"),

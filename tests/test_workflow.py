@@ -277,3 +277,70 @@ def test_the_default_config_is_found_from_any_working_directory(tmp_path):
     # round 1 is generated once (shared by every gate) and copied into each cell; later rounds per cell
     assert jobs["generate_shared"] == 1 and jobs["generate_round1"] == len(default["gates"])
     assert jobs["generate"] == len(default["gates"]) * (default["rounds"] - 1)
+
+
+def test_merged_weights_not_kept_are_deleted_once_used_and_a_rerun_has_nothing_to_do(tmp_path):
+    config = yaml.safe_load(CONFIG.read_text())
+    config.update(gates=["none"], rounds=2, audit={"enabled": False}, analysis={"enabled": False},
+                  sample_checks={"enabled": False})
+    config["finetune"]["keep_merged"] = False
+    path = tmp_path / "drop.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path / "run", "results/metrics.csv", configfile=path)
+    assert result.returncode == 0, result.stderr[-5000:]
+    run = tmp_path / "run/results/runs/tiny/none/replace/seed0"
+    for round_ in (1, 2):
+        assert (run / f"round{round_}/adapter/adapter_config.json").is_file()
+        assert not (run / f"round{round_}/model").exists()
+        assert (run / f"round{round_}/score/microtasks.json").is_file()  # scored before it went
+    assert (tmp_path / "run/results/base/tiny/model/config.json").is_file()  # the base model stays
+    assert planned_jobs(snakemake(tmp_path / "run", "-n", "results/metrics.csv", configfile=path)) == {}
+
+
+def _stage_running(workdir: Path, stage: str) -> bool:
+    """A `python -m gatedloop.<stage>` job of the run in ``workdir`` is running now."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if b"-m" in cmdline and f"gatedloop.{stage}".encode() in cmdline and cwd == str(workdir):
+            return True
+    return False
+
+
+def test_a_run_killed_in_each_long_stage_resumes_to_the_same_metrics(finished_run, tmp_path):
+    """SIGKILL to the whole run (its process group) while pre-training, generation, fine-tuning and scoring run in
+    turn; the plain command, rerun each time, resumes (stale locks cleared, incomplete outputs redone) and the
+    finished metrics table equals the uninterrupted run's, byte for byte."""
+    import signal
+    import time
+
+    workdir = tmp_path / "killed"
+    workdir.mkdir()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--configfile", str(CONFIG),
+           "--cores", "2"]
+    for stage in ("pretrain", "generate", "finetune", "score"):
+        run = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+        deadline = time.monotonic() + 600
+        while not _stage_running(workdir, stage):
+            assert run.poll() is None, f"the run ended before any {stage} job started: {run.stderr.read()[-3000:]}"
+            assert time.monotonic() < deadline, f"no {stage} job within 600 s"
+            time.sleep(0.05)
+        time.sleep(0.5)  # into the stage's work
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+        run.stderr.close()
+        assert not (workdir / "results/metrics.csv").exists()
+    final = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=1500)
+    assert final.returncode == 0, final.stderr[-5000:]
+    assert "removed the directory locks of a run that was killed" in final.stderr
+    assert (workdir / "results/metrics.csv").read_bytes() == (finished_run / "results/metrics.csv").read_bytes()
+    staging = [p for p in (workdir / "results").rglob(".*") if p.name != ".snakemake_timestamp"]
+    assert not staging, staging  # killed writers' temporary files were cleaned when their outputs were redone
+    assert not [p for p in (workdir / "results/checkpoints").rglob("*") if p.is_file()]  # cleared when done

@@ -82,6 +82,14 @@ def analysis_columns(analysis_paths: Sequence[str | Path]) -> tuple[dict[tuple, 
     return columns, spectra
 
 
+def manifest_columns(round_dir: Path) -> dict:
+    """The key to the round's provenance manifest: its settings hash and path (joins metrics to manifests)."""
+    path = round_dir / "manifest.json"
+    if not path.exists():
+        return {}
+    return {"config_hash": read_json(path)["config_hash"][:16], "manifest": path.as_posix()}
+
+
 def round_counts(round_dir: Path) -> dict:
     """What the round generated, accepted and trained on (empty for round 0)."""
     decisions_path, stats_path = round_dir / "decisions.jsonl", round_dir / "finetune.json"
@@ -114,6 +122,7 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
         summary = read_json(path)
         row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
                "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent),
+               **manifest_columns(Path(path).parent.parent),
                **{f"pass_at_{k}": v for k, v in summary.get("pass_at_k", {}).items() if k != "1"}}
         if "base_tests_pass_at_1" in summary:  # HumanEval+ / MBPP+: the original tests alone
             row["base_tests_pass_at_1"] = summary["base_tests_pass_at_1"]
@@ -132,7 +141,8 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
     contamination = sorted({c for r in rows for c in r if c.startswith("contamination_")})
     analysis = sorted({c for r in rows for c in r if c.startswith(("spectral_", "diversity_"))})
     base_tests = ["base_tests_pass_at_1"] if any("base_tests_pass_at_1" in r for r in rows) else []
-    columns = [*COLUMNS[:7], *extra, *base_tests, *COLUMNS[7:], *contamination, *analysis]
+    provenance = ["config_hash", "manifest"] if any("manifest" in r for r in rows) else []
+    columns = [*COLUMNS[:7], *extra, *base_tests, *COLUMNS[7:], *contamination, *analysis, *provenance]
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
     return table.sort_values(["model", "gate", "regime", "seed", "benchmark", "round"], ignore_index=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gatedloop.backends import BACKENDS, SamplingParams
+from gatedloop.backends import SamplingParams, open_backend
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.gates import GATES, Sample
 from gatedloop.io import read_jsonl, write_json, write_jsonl
@@ -122,7 +122,7 @@ def audit_generations(model: str, tasks: list[dict], params: SamplingParams, sam
                       threads: int, timeout_s: float, backend: str = "transformers",
                       device: str = "cpu") -> list[dict]:
     """The round model's audit samples with their truth (each run in the sandbox with its task's tests)."""
-    generator = BACKENDS.get(backend)(model, device=device)
+    generator = open_backend(backend, model, device=device)
     expanded = [(task, k) for task in tasks for k in range(samples_per_task)]
     completions = generator.generate([task["prompt"] for task, _ in expanded], params, seed=seed)
     del generator  # free the model before a self-gate loads its own copy

@@ -28,3 +28,6 @@ SOURCES.add("hub", ModelSource("hub", ("fetch_model",),
                                "a Hugging Face hub id (models.<name>.id, optional revision), downloaded once"))
 SOURCES.add("local", ModelSource("local", ("fetch_model",),
                                  "a Hugging Face model directory on disk (models.<name>.path)"))
+SOURCES.add("packaged", ModelSource("packaged", ("fetch_model",),
+                                    "a GGUF model inside an installed Python package (models.<name>.package, file), "
+                                    "converted once to a Hugging Face directory: the offline real model"))

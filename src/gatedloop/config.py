@@ -108,6 +108,20 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     return config
 
 
+def check_packaged(name: str, spec: dict) -> None:
+    """The package is installed and carries the file: a missing one is named at validation, not after a
+    half-hour of other jobs."""
+    from gatedloop.fetch_model import packaged_file
+
+    for key in ("package", "file"):
+        if not spec.get(key):
+            raise ConfigError(f"config key 'models.{name}.{key}': source 'packaged' needs it")
+    try:
+        packaged_file(spec["package"], spec["file"])
+    except ValueError as exc:
+        raise ConfigError(f"config key 'models.{name}.package': {exc}") from None
+
+
 def check_consistency(config: dict) -> None:
     """Settings that are valid alone but not together."""
     for name, spec in config["models"].items():
@@ -122,6 +136,8 @@ def check_consistency(config: dict) -> None:
                 check_model_dir(path)
             except FileNotFoundError as exc:
                 raise ConfigError(f"config key 'models.{name}.path': {exc}") from None
+        if spec["source"] == "packaged":
+            check_packaged(name, spec)
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
         raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "

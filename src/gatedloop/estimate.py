@@ -3,8 +3,9 @@
 CLI: ``python -m gatedloop.estimate [--configfile config/paper.yaml] [--throughput resources/throughput.yaml]``.
 Jobs per rule come from Snakemake's own dry run (exact); GPU-hours from the token counts the config implies and
 the per-model throughput assumptions in ``resources/throughput.yaml`` (documented there: planning figures, not
-measurements; put your cluster's in); disk from the model sizes: every round keeps its merged weights (bf16 on
-GPUs) and its LoRA adapter.
+measurements; put your cluster's in); disk from the model sizes: base weights, every round's LoRA adapter, and
+every round's merged weights (bf16 on GPUs) where ``finetune.keep_merged`` keeps them; where it does not, the
+peak while running (two merged models per cell in flight: the previous round's and the new one).
 """
 
 from __future__ import annotations
@@ -94,8 +95,10 @@ RATE = {"generate": "generate_tps", "gate": "score_tps", "finetune": "train_tps"
 
 
 def estimate(config: dict, throughput: dict) -> dict:
-    rows, total_hours, disk_gb = [], 0.0, 0.0
-    cells = len(config["gates"]) * len(config["regimes"]) * len(config["seeds"]) * config["rounds"]
+    rows, total_hours, disk_gb, peak_gb = [], 0.0, 0.0, 0.0
+    chains = len(config["gates"]) * len(config["regimes"]) * len(config["seeds"])
+    cells = chains * config["rounds"]
+    keep = config["finetune"]["keep_merged"]
     for name, tokens in stage_tokens(config).items():
         key = model_key(config["models"][name])
         figures = throughput["models"].get(key)
@@ -105,9 +108,12 @@ def estimate(config: dict, throughput: dict) -> dict:
         total_hours += sum(hours.values())
         weights_gb = figures["params_b"] * 2  # bf16
         adapter_gb = weights_gb * 0.01
-        disk_gb += weights_gb * (1 + cells) + adapter_gb * cells
+        kept_gb = weights_gb * (1 + (cells if keep else 0)) + adapter_gb * cells
+        disk_gb += kept_gb
+        peak_gb += kept_gb if keep else kept_gb + weights_gb * 2 * chains
         rows.append({"model": name, "hub": key, "gpu_hours": hours, "weights_gb": weights_gb})
-    return {"models": rows, "gpu_hours": total_hours, "disk_gb": disk_gb, "reference_gpu": throughput["reference_gpu"]}
+    return {"models": rows, "gpu_hours": total_hours, "disk_gb": disk_gb, "peak_disk_gb": peak_gb,
+            "keep_merged": keep, "reference_gpu": throughput["reference_gpu"]}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -131,7 +137,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         stages = ", ".join(f"{stage} {hours:.1f}" for stage, hours in row["gpu_hours"].items())
         print(f"  {row['model']:<22} {sum(row['gpu_hours'].values()):8.1f}   ({stages})")
     print(f"  {'total':<22} {result['gpu_hours']:8.1f}")
-    print(f"disk: about {result['disk_gb']:.0f} GB (every round's merged bf16 weights and adapter kept)")
+    if result["keep_merged"]:
+        print(f"disk: about {result['disk_gb']:.0f} GB (every round's merged bf16 weights and adapter kept)")
+    else:
+        print(f"disk: about {result['disk_gb']:.0f} GB kept (base weights and every round's adapter; merged weights "
+              f"are deleted when no job needs them), at most about {result['peak_disk_gb']:.0f} GB while running")
 
 
 if __name__ == "__main__":

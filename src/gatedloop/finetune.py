@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from gatedloop.checkpoint import Checkpointer, model_fingerprint, restore_rng, rng_state, run_key
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import atomic_path, read_jsonl, write_json
 from gatedloop.models import load_model, load_tokenizer, save_model
@@ -107,8 +108,10 @@ def lora_targets(names):
     return "all-linear" if names == ["all-linear"] else names
 
 
-def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, log_every: int = 20):
-    """Train a LoRA adapter; return (peft model, loss history)."""
+def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, log_every: int = 20,
+                  checkpoints: Checkpointer | None = None):
+    """Train a LoRA adapter; return (peft model, loss history). With ``checkpoints``, resume from and save the
+    adapter's weights, optimizer, data order and random states every few steps."""
     import math
 
     import torch
@@ -127,8 +130,19 @@ def lora_finetune(model, tokenizer, samples: list[dict], cfg: FinetuneConfig, lo
                                   weight_decay=0.0)
     generator = torch.Generator().manual_seed(cfg.seed)
     order = torch.randperm(len(samples), generator=generator)
-    history, cursor = [], 0
-    for step in range(cfg.steps):
+    history, cursor, first_step = [], 0, 0
+    trainable = [name for name, p in peft_model.named_parameters() if p.requires_grad]
+    resumed = checkpoints.load() if checkpoints else None
+    if resumed:
+        peft_model.load_state_dict(resumed["adapter"], strict=False)
+        optimizer.load_state_dict(resumed["optimizer"])
+        restore_rng(resumed["rng"], generator)
+        order, cursor, history, first_step = resumed["order"], resumed["cursor"], resumed["history"], resumed["step"]
+    for step in range(first_step, cfg.steps):
+        if checkpoints and checkpoints.due(step, cfg.steps) and step != first_step:
+            weights = {name: p.detach().cpu() for name, p in peft_model.named_parameters() if name in trainable}
+            checkpoints.save(step, {"adapter": weights, "optimizer": optimizer.state_dict(), "order": order,
+                                    "cursor": cursor, "rng": rng_state(generator), "history": history})
         warm = (step + 1) / max(1, cfg.warmup_steps)
         decay = 0.5 * (1 + math.cos(math.pi * step / max(1, cfg.steps)))
         for group in optimizer.param_groups:
@@ -168,6 +182,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--human-round", type=int, default=1)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="resume from / save training state here (outside the outputs, which Snakemake clears)")
+    parser.add_argument("--checkpoint-every", type=int, default=50, help="steps between checkpoints")
     add_dataclass_args(parser, FinetuneConfig)
     args = parser.parse_args(argv)
     set_threads(args.threads)
@@ -198,11 +215,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         tokenizer = load_tokenizer(args.model)
         model = load_model(args.model, device=device_for(args.device))
-        peft_model, stats["history"] = lora_finetune(model, tokenizer, samples, cfg)
+        key = run_key({"config": asdict(cfg), "model": model_fingerprint(args.model), "max_train": args.max_train,
+                       "human": [str(args.human), args.human_fraction, args.human_round]},
+                      [*args.samples, *args.decisions, *([args.human] if args.human else [])])
+        checkpoints = Checkpointer(args.checkpoint_dir, key, args.checkpoint_every)
+        peft_model, stats["history"] = lora_finetune(model, tokenizer, samples, cfg, checkpoints=checkpoints)
         with atomic_path(args.out_adapter) as tmp:
             peft_model.save_pretrained(str(tmp))
         with atomic_path(args.out_model) as tmp:
             save_model(peft_model.merge_and_unload(), tokenizer, tmp)
+        checkpoints.clear()
     stats["seconds"] = round(time.perf_counter() - start, 2)
     write_json(args.out_stats, stats)
     print(f"fine-tuned on {len(samples)} samples -> {args.out_model}")

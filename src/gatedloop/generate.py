@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatedloop.backends import BACKENDS, SamplingParams
+from gatedloop.backends import BACKENDS, SamplingParams, open_backend
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_jsonl
 from gatedloop.runtime import device_for, set_threads
@@ -29,7 +29,7 @@ def expand(prompts: list[dict], per_prompt: int, n_samples: int | None = None) -
 
 def generate_samples(model: str, prompts: list[dict], per_prompt: int, params: SamplingParams, seed: int,
                      backend: str = "transformers", device: str = "cpu", n_samples: int | None = None) -> list[dict]:
-    generator = BACKENDS.get(backend)(model, device=device)
+    generator = open_backend(backend, model, device=device)
     expanded = expand(prompts, per_prompt, n_samples)
     completions = generator.generate([row["prompt"] for row, _ in expanded], params, seed=seed)
     samples = []

@@ -3,6 +3,7 @@ job never leaves a partial file that looks finished."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -17,6 +18,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it into place (file or directory)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):  # a killed writer's staging: never an output
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent)) / path.name
     try:
         yield tmp

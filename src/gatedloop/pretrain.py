@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from gatedloop.checkpoint import Checkpointer, restore_rng, rng_state, run_key
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import atomic_path, read_jsonl, write_json
 from gatedloop.runtime import seed_everything, set_threads
@@ -87,7 +88,8 @@ def lr_at(step: int, cfg: PretrainConfig) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def pretrain(docs: list[dict], tokenizer, shape: ModelShape, cfg: PretrainConfig, log_every: int = 100):
+def pretrain(docs: list[dict], tokenizer, shape: ModelShape, cfg: PretrainConfig, log_every: int = 100,
+             checkpoints: Checkpointer | None = None):
     import torch
 
     seed_everything(cfg.seed)
@@ -96,9 +98,19 @@ def pretrain(docs: list[dict], tokenizer, shape: ModelShape, cfg: PretrainConfig
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
     generator = torch.Generator().manual_seed(cfg.seed)
     history = []
+    first_step = 0
+    resumed = checkpoints.load() if checkpoints else None
+    if resumed:
+        model.load_state_dict(resumed["model"])
+        optimizer.load_state_dict(resumed["optimizer"])
+        restore_rng(resumed["rng"], generator)
+        history, first_step = resumed["history"], resumed["step"]
     model.train()
     start = time.perf_counter()
-    for step in range(cfg.steps):
+    for step in range(first_step, cfg.steps):
+        if checkpoints and checkpoints.due(step, cfg.steps) and step != first_step:
+            checkpoints.save(step, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                    "rng": rng_state(generator), "history": history})
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         batch = sample_batch(streams, cfg, generator)
@@ -121,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--tokenizer", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--checkpoint-dir", type=Path, default=None,
+                        help="resume from / save training state here (outside the output, which Snakemake clears)")
+    parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints")
     add_dataclass_args(parser, ModelShape)
     add_dataclass_args(parser, PretrainConfig)
     args = parser.parse_args(argv)
@@ -130,13 +145,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-    model, history = pretrain(read_jsonl(args.corpus), tokenizer, shape, cfg)
+    key = run_key({"shape": asdict(shape), "config": asdict(cfg)},
+                  [args.corpus, *sorted(p for p in args.tokenizer.iterdir() if p.is_file())])
+    checkpoints = Checkpointer(args.checkpoint_dir, key, args.checkpoint_every)
+    model, history = pretrain(read_jsonl(args.corpus), tokenizer, shape, cfg, checkpoints=checkpoints)
     model.config.use_cache = True  # generation wants the KV cache; training set it off
     with atomic_path(args.out) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         write_json(tmp / "pretrain.json", {"shape": asdict(shape), "config": asdict(cfg), "history": history,
                                            "parameters": sum(p.numel() for p in model.parameters())})
+    checkpoints.clear()
     print(f"saved {args.out}")
 
 

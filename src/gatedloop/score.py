@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from gatedloop.backends import BACKENDS, SamplingParams
+from gatedloop.backends import SamplingParams, open_backend
 from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask, load, parse_options
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
@@ -83,13 +83,13 @@ def _verdict_rows(tasks_and_programs: list[tuple[BenchmarkTask, int, str]], limi
 def score(model: str, benchmark_name: str, data: str | None, params: SamplingParams, backend: str,
           device: str, limits: Limits, workers: int, seed: int = 0, n_samples: int = 1,
           ks: Sequence[int] = (1,), options: dict | None = None,
-          prompt_format: str = "raw") -> tuple[list[dict], dict]:
+          prompt_format: str = "raw", max_tasks: int | None = None) -> tuple[list[dict], dict]:
     if n_samples > 1 and params.greedy:
         raise ValueError("--n-samples > 1 needs sampling (--temperature > 0): greedy samples are all the same")
-    tasks = load(benchmark_name, data, options).tasks()
+    tasks = load(benchmark_name, data, options).tasks()[:max_tasks]
     expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
-    generator = BACKENDS.get(backend)(model, device=device)
+    generator = open_backend(backend, model, device=device)
     if prompt_format == "chat":  # the answer ends where the model ends its turn, not at a code stop sequence
         prompts = [chat_prompt(generator.tokenizer, task.prompt) for task, _ in expanded]
         params = replace(params, stop=[])
@@ -107,7 +107,7 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
     for row, (task, _), completion in zip(rows, expanded, completions, strict=True):
         row.update(completion=completion, family=task.family)
     summary = summarize(rows, benchmark_name, ks, model=model, backend=backend, seed=seed, prompt_format=prompt_format,
-                        sampling=asdict(params), generation_seconds=round(generated - started, 2),
+                        sampling=asdict(params), max_tasks=max_tasks, generation_seconds=round(generated - started, 2),
                         execution_seconds=round(time.perf_counter() - generated, 2))
     return rows, summary
 
@@ -153,8 +153,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="BENCHMARK.KEY=VALUE: a benchmark setting (livecodebench.start_date=2024-05-01)")
     parser.add_argument("--prompt-format", choices=PROMPT_FORMATS, default="raw",
                         help="raw: continue the prompt (base models); chat: chat template + evalplus's sanitizer")
+    parser.add_argument("--max-tasks", type=int, default=None,
+                        help="model mode: score only the benchmark's first N tasks (CPU runs of real models)")
     add_dataclass_args(parser, SamplingParams)
     args = parser.parse_args(argv)
+    if args.max_tasks is not None and args.max_tasks < 1:
+        parser.error("--max-tasks: must be at least 1")
     if args.benchmark not in BENCHMARKS:
         parser.error(f"--benchmark: unknown benchmark {args.benchmark!r}; known: {', '.join(BENCHMARKS.names())}")
     if args.data is not None and not Path(args.data).is_file():
@@ -186,7 +190,7 @@ def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
         params = dataclass_from_args(SamplingParams, args)
         rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
                               limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k,
-                              options=options, prompt_format=args.prompt_format)
+                              options=options, prompt_format=args.prompt_format, max_tasks=args.max_tasks)
     return rows, summary
 
 

@@ -6,6 +6,7 @@ rule aggregate:
         audits=audit_files(),
         checks=sample_check_files(),
         analyses=analysis_files(),
+        manifests=manifest_files(),
     output:
         metrics="results/metrics.csv",
         spectra="results/spectra.csv",

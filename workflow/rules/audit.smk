@@ -28,7 +28,7 @@ rule audit:
         per_task=config["audit"]["samples_per_task"],
         timeout_s=config["audit"]["timeout_s"],
         bootstrap=config["audit"]["bootstrap"],
-        backend=config["generate"]["backend"],
+        backend=backend_spec(config["generate"]["backend"]),
         device=config["device"],
         seed=lambda wc: job_seed(wc, "audit"),
         generations=lambda wc, input: (
@@ -69,7 +69,7 @@ rule audit_generations_base:
         ),
         per_task=config["audit"]["samples_per_task"],
         timeout_s=config["audit"]["timeout_s"],
-        backend=config["generate"]["backend"],
+        backend=backend_spec(config["generate"]["backend"]),
         device=config["device"],
         seed=lambda wc: job_seed(wc, "audit"),
     shell:

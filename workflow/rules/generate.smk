@@ -17,7 +17,7 @@ rule generate:
         runtime=60,
     params:
         sampling=cli(config["generate"], "backend", "samples_per_prompt"),
-        backend=config["generate"]["backend"],
+        backend=backend_spec(config["generate"]["backend"]),
         per_prompt=config["generate"]["samples_per_prompt"],
         device=config["device"],
         seed=lambda wc: job_seed(wc, "generate"),
@@ -50,7 +50,7 @@ rule generate_shared:
         runtime=60,
     params:
         sampling=cli(config["generate"], "backend", "samples_per_prompt"),
-        backend=config["generate"]["backend"],
+        backend=backend_spec(config["generate"]["backend"]),
         per_prompt=config["generate"]["samples_per_prompt"],
         device=config["device"],
         seed=lambda wc: round1_seed(wc.seed),

@@ -1,5 +1,6 @@
 rule pretrain:
-    """Train the tiny round-0 model from scratch; saved as a plain Hugging Face model directory."""
+    """Train the tiny round-0 model from scratch; saved as a plain Hugging Face model directory. A killed job
+    resumes from its last checkpoint (results/checkpoints/pretrain/<model>)."""
     input:
         corpus="results/base/{model}/corpus.jsonl",
         tokenizer="results/base/{model}/tokenizer",
@@ -18,7 +19,8 @@ rule pretrain:
     params:
         shape=lambda wc: cli(config["models"][wc.model]["shape"]),
         pretrain=lambda wc: cli(config["models"][wc.model]["pretrain"]),
+        checkpoints=lambda wc: f"{CHECKPOINTS}/pretrain/{wc.model}",
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.pretrain --corpus {input.corpus}"
         " --tokenizer {input.tokenizer} --out {output} --threads {threads} {params.shape} {params.pretrain}"
-        " > {log} 2>&1"
+        " --checkpoint-dir {params.checkpoints} > {log} 2>&1"

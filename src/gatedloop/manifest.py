@@ -1,0 +1,106 @@
+"""Provenance manifest of one round: what made its numbers, so every row of results/metrics.csv can be traced.
+
+CLI: ``python -m gatedloop.manifest --run-dir DIR --settings JSON --seeds JSON [--model-dir DIR]
+[--data NAME=FILE ...] --out DIR/manifest.json``. The manifest holds
+
+* ``config``: the settings that affect this round (the workflow passes them: the model's spec, the gate and its
+  options, data regime, seed, round, and the generation, fine-tuning, scoring, audit and analysis sections) and
+  ``config_hash``, their SHA-256 over canonical JSON: the key ``results/metrics.csv`` carries to join on;
+* ``seeds``: the seed of each stage's job;
+* ``files``: SHA-256 of every file the round wrote (samples, decisions, adapter, scores, ...), and of the model
+  it started from; files over ``--hash-limit-mb`` (merged weights of large models) get size and modification time
+  instead, and merged weights already deleted (``finetune.keep_merged: false``) are listed as such;
+* ``data``: SHA-256 of each benchmark data file given;
+* ``provenance``: git commit, package versions, Python, and the hardware (CPU, GPUs) of the job that wrote it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+from gatedloop.checkpoint import file_digest
+from gatedloop.io import write_json
+from gatedloop.provenance import environment
+from gatedloop.warm import run_cli
+
+
+def config_hash(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def hash_tree(root: Path, limit_bytes: int, skip: tuple[str, ...] = ()) -> dict[str, object]:
+    """Relative path -> SHA-256 (or size and mtime for files over the limit), in sorted order."""
+    out: dict[str, object] = {}
+    if not root.exists():
+        return out
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = path.relative_to(root).as_posix()
+        if relative.split("/")[0] in skip or path.name.startswith("."):
+            continue
+        stat = path.stat()
+        out[relative] = file_digest(path) if stat.st_size <= limit_bytes else {"bytes": stat.st_size,
+                                                                               "mtime_ns": stat.st_mtime_ns}
+    return out
+
+
+def hardware() -> dict:
+    info = {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "node": platform.node()}
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+            info["cuda"] = torch.version.cuda
+    except ImportError:
+        pass
+    return info
+
+
+def build(run_dir: Path, settings: dict, seeds: dict, model_dir: Path | None, data: dict[str, str],
+          limit_bytes: int) -> dict:
+    files = hash_tree(run_dir, limit_bytes, skip=("model",))
+    merged = run_dir / "model"
+    if merged.is_dir():
+        files.update({f"model/{k}": v for k, v in hash_tree(merged, limit_bytes).items()})
+    elif (run_dir / "adapter").is_dir():
+        files["model/"] = "deleted once used (finetune.keep_merged: false); rebuilt by merging adapter/"
+    manifest = {
+        "config": settings,
+        "config_hash": config_hash(settings),
+        "seeds": seeds,
+        "files": files,
+        "start_model": {"path": str(model_dir), "files": hash_tree(model_dir, limit_bytes)} if model_dir else None,
+        "data": {name: {"path": path, "sha256": file_digest(path)} for name, path in sorted(data.items())},
+        "provenance": {**environment(), "hardware": hardware()},
+    }
+    return manifest
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run-dir", type=Path, required=True)
+    parser.add_argument("--settings", required=True, help="JSON: the config values that affect this round")
+    parser.add_argument("--seeds", required=True, help="JSON: stage -> seed")
+    parser.add_argument("--model-dir", type=Path, default=None, help="the model this round started from")
+    parser.add_argument("--data", nargs="*", default=[], help="NAME=FILE: benchmark data files")
+    parser.add_argument("--hash-limit-mb", type=float, default=1024.0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    data = dict(item.split("=", 1) for item in args.data)
+    for name, path in data.items():
+        if not Path(path).is_file():
+            parser.error(f"--data {name}: {path} is not a file")
+    manifest = build(args.run_dir, json.loads(args.settings), json.loads(args.seeds), args.model_dir, data,
+                     int(args.hash_limit_mb * 2**20))
+    write_json(args.out, manifest)
+    print(f"manifest {manifest['config_hash'][:12]} ({len(manifest['files'])} files) -> {args.out}")
+
+
+if __name__ == "__main__":
+    run_cli(main)
