@@ -144,3 +144,18 @@ def test_analysis_settings_are_checked(analysis, expected):
     with pytest.raises(ConfigError) as err:
         validate_config({**MINIMAL, "analysis": analysis}, SCHEMA)
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize(("benchmark", "lines", "expected"), [
+    ("humaneval_plus", ['{"task_id": "HumanEval/0", "prompt": "p"}'],
+     "x.jsonl:1: task 'HumanEval/0' lacks contract, entry_point, canonical_solution, base_input, plus_input, atol"),
+    ("humaneval", ['{"task_id": "HumanEval/0", "prompt": "p", "canonical_solution": "", "test": "",'
+                   ' "entry_point": "f"}', "{not json"], "x.jsonl:2: not valid JSON"),
+    ("livecodebench", ["", '["a list"]'], "x.jsonl:2: a line must be a JSON object"),
+])
+def test_a_broken_benchmark_file_is_named_by_line_at_validation(tmp_path, benchmark, lines, expected):
+    data = tmp_path / "x.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as err:
+        validate_config({**MINIMAL, "score": {"benchmarks": [benchmark], "data": {benchmark: str(data)}}}, SCHEMA)
+    assert f"config key 'score.data.{benchmark}'" in str(err.value) and expected in str(err.value)

@@ -5,6 +5,7 @@ there a missing SLURM is a failure, not a skip. On a laptop without SLURM these 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -95,7 +96,10 @@ def test_every_job_runs_through_sbatch_and_results_equal_a_local_run(cluster, tm
 
 def test_a_failing_job_is_reported_as_failed(cluster, tmp_path):
     broken = tmp_path / "broken.jsonl"
-    broken.write_text('{"task_id": "HumanEval/0", "prompt": "def f():\\n"}\n')  # lacks the task's other fields
+    # Well-formed (so the config validates), but its reference solution does not run: the prepare job fails.
+    broken.write_text(json.dumps({"task_id": "HumanEval/0", "prompt": "def f(x):\n", "entry_point": "f",
+                                  "canonical_solution": "    return x +\n", "base_input": [[1]], "plus_input": [],
+                                  "atol": 0, "contract": ""}) + "\n")
     config = tmp_path / "broken.yaml"
     config.write_text(yaml.safe_dump({"score": {"benchmarks": ["humaneval_plus"],
                                                 "data": {"humaneval_plus": str(broken)}}}))
@@ -106,7 +110,8 @@ def test_a_failing_job_is_reported_as_failed(cluster, tmp_path):
     output = result.stdout + result.stderr
     assert "Error in rule prepare_benchmark" in output
     job_log = (tmp_path / "run/results/logs/prepare_benchmark/humaneval_plus.log").read_text()
-    assert "broken.jsonl:1: task 'HumanEval/0' lacks" in job_log, job_log[-3000:]  # the job's own error, from the node
+    # The job's own error, written on the node:
+    assert "broken.jsonl: task 'HumanEval/0': the canonical solution fails" in job_log, job_log[-3000:]
     assert not (tmp_path / "run/results/data/benchmarks/humaneval_plus.ready.json").exists()
     (failed,) = [job for job in cluster.finished_jobs() if job["WorkDir"] == str(tmp_path / "run")]
     assert failed["JobState"] == "FAILED" and failed["ExitCode"] != "0:0"

@@ -215,15 +215,59 @@ def test_a_figure_setting_reruns_only_figures(finished_run, tmp_path, key, value
     assert set(jobs) - {"all"} <= FIGURE_RULES
 
 
-def test_an_unknown_gate_fails_before_any_job(tmp_path):
+def _broken_benchmark(tmp_path: Path, config: dict) -> None:
+    data = tmp_path / "he.jsonl"
+    data.write_text('{"task_id": "HumanEval/0", "prompt": "p", "canonical_solution": "", "test": "", '
+                    '"entry_point": "f"}\n{"task_id": "HumanEval/1", "prompt": \n')
+    config["score"] = {**config["score"], "benchmarks": ["humaneval"], "data": {"humaneval": str(data)}}
+
+
+def _model_missing_weights(tmp_path: Path, config: dict) -> None:
+    (tmp_path / "mymodel").mkdir()
+    (tmp_path / "mymodel/config.json").write_text("{}")
+    config["models"] = {"mine": {"source": "local", "path": str(tmp_path / "mymodel")}}
+
+
+BAD_INPUTS = {
+    "unknown gate": (lambda tmp, c: c.update(gates=["none", "magic"]), "config key 'gates[1]': unknown gate 'magic'"),
+    "unknown key": (lambda tmp, c: c.update(surprise=1), "'surprise' was unexpected"),
+    "wrong type": (lambda tmp, c: c.update(rounds="two"), "config key 'rounds': 'two' is not of type 'integer'"),
+    "unknown benchmark": (lambda tmp, c: c["score"].update(benchmarks=["hummaneval"]),
+                          "config key 'score.benchmarks[0]': unknown benchmark 'hummaneval'"),
+    "unknown model source": (lambda tmp, c: c["models"]["tiny"].update(source="magic"),
+                             "config key 'models.tiny.source': unknown model source 'magic'"),
+    "broken benchmark line": (_broken_benchmark, "he.jsonl:2: not valid JSON"),
+    "model missing files": (_model_missing_weights, "is missing: model weights"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_fails_before_any_job_and_leaves_no_results(tmp_path, case):
+    change, expected = BAD_INPUTS[case]
     config = yaml.safe_load(CONFIG.read_text())
-    config["gates"] = ["none", "magic"]
+    change(tmp_path, config)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(config))
-    result = snakemake(tmp_path, configfile=path)
+    result = snakemake(tmp_path / "run", configfile=path)
     assert result.returncode != 0
-    assert "config key 'gates[1]': unknown gate 'magic'" in result.stdout + result.stderr
-    assert not (tmp_path / "results").exists()
+    assert expected in result.stdout + result.stderr, (result.stdout + result.stderr)[-3000:]
+    assert not (tmp_path / "run/results").exists()
+
+
+def test_malformed_yaml_fails_before_any_job_and_the_checker_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("gates: [none, compile\nrounds: 2\n")
+    result = snakemake(tmp_path / "run", configfile=path)
+    # Snakemake reads config files before our Snakefile runs: its message does not name the file ...
+    assert result.returncode != 0 and "Config file is not valid JSON or YAML" in result.stdout + result.stderr
+    assert not (tmp_path / "run/results").exists()
+    # ... ours does, with the line: the checker to run before a run or a submission.
+    check = subprocess.run([sys.executable, "-m", "gatedloop.config", str(path)], capture_output=True, text=True,
+                           timeout=120)
+    assert check.returncode == 1 and f"{path}: not valid YAML" in check.stderr and "line 2" in check.stderr
+    good = subprocess.run([sys.executable, "-m", "gatedloop.config", str(CONFIG)], capture_output=True, text=True,
+                          timeout=120)
+    assert good.returncode == 0 and "valid:" in good.stdout
 
 
 def test_the_budget_sizes_generation_for_quantile_gates_and_caps_training(tmp_path):

