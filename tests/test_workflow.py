@@ -388,3 +388,33 @@ def test_a_run_killed_in_each_long_stage_resumes_to_the_same_metrics(finished_ru
     staging = [p for p in (workdir / "results").rglob(".*") if p.name != ".snakemake_timestamp"]
     assert not staging, staging  # killed writers' temporary files were cleaned when their outputs were redone
     assert not [p for p in (workdir / "results/checkpoints").rglob("*") if p.is_file()]  # cleared when done
+
+
+def test_a_full_disk_fails_a_job_cleanly_and_a_rerun_after_freeing_space_completes(finished_run, tmp_path):
+    """results/ on a 4 MB filesystem (a tmpfs; the run needs ~8 MB): a job fails with ENOSPC part-way, every
+    earlier result is kept, no partial output is taken for finished; with space freed the rerun redoes only what is
+    missing and ends with the uninterrupted run's metrics."""
+    results = tmp_path / "run" / "results"
+    results.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(results)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.decode().strip()}")
+    try:
+        full = snakemake(tmp_path / "run")
+        assert full.returncode != 0
+        logs = "".join(p.read_text(errors="replace") for p in results.rglob("*.log") if p.is_file())
+        assert "No space left on device" in logs + full.stdout + full.stderr
+        assert not (results / "metrics.csv").exists()
+        kept = {p.relative_to(results) for p in results.rglob("*") if p.is_file() and "logs" not in p.parts}
+        assert (results / "base/tiny/model/config.json").is_file()  # pre-training finished before the disk filled
+
+        subprocess.run(["mount", "-o", "remount,size=512m", str(results)], check=True)
+        plan = planned_jobs(snakemake(tmp_path / "run", "-n"))
+        total = planned_jobs(snakemake(tmp_path / "plan", "-n"))
+        assert "pretrain" not in plan and sum(plan.values()) < sum(total.values())  # earlier results kept
+        rerun = snakemake(tmp_path / "run")
+        assert rerun.returncode == 0, rerun.stderr[-5000:]
+        assert (results / "metrics.csv").read_bytes() == (finished_run / "results/metrics.csv").read_bytes()
+        assert kept <= {p.relative_to(results) for p in results.rglob("*") if p.is_file()}
+    finally:
+        subprocess.run(["umount", "-l", str(results)], capture_output=True)
