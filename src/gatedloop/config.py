@@ -140,6 +140,26 @@ def check_benchmark_file(name: str, path: str) -> None:
         raise ConfigError(f"config key 'score.data.{name}': {exc}") from None
 
 
+def check_prompts(config: dict) -> None:
+    """A prompt pool of your own: well-formed, no duplicates, no prompt of a scored benchmark, tests where a gate
+    runs them."""
+    from gatedloop.prompt_pool import check_pool
+
+    path = config["prompts"]["path"]
+    if path is None:
+        return
+    if not Path(path).is_file():
+        raise ConfigError(f"config key 'prompts.path': {path} is not a file")
+    try:
+        rows = check_pool(path, config["score"]["benchmarks"], config["score"]["data"], config["microtasks"])
+    except ValueError as exc:
+        raise ConfigError(f"config key 'prompts.path': {exc}") from None
+    untested = [row["task_id"] for row in rows if not row.get("tests")]
+    if "execution" in config["gates"] and untested:
+        raise ConfigError(f"config key 'prompts.path': gate 'execution' runs each prompt's tests, and "
+                          f"{len(untested)} prompt(s) have none (first: {untested[0]!r})")
+
+
 def check_consistency(config: dict) -> None:
     """Settings that are valid alone but not together."""
     for name, spec in config["models"].items():
@@ -156,6 +176,7 @@ def check_consistency(config: dict) -> None:
                 raise ConfigError(f"config key 'models.{name}.path': {exc}") from None
         if spec["source"] == "packaged":
             check_packaged(name, spec)
+    check_prompts(config)
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
         raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "

@@ -37,6 +37,8 @@ BENCHMARK_DATA = {
     **config["score"]["data"],
 }
 PREPARED = "results/data/benchmarks/{benchmark}.ready.json"
+# The fixed prompt pool every round generates from: a file of your own (prompts.path) or the microtasks pool.
+PROMPT_POOL = config["prompts"]["path"] or f"{MICROTASKS}/pool.jsonl"
 LOGS = "results/logs"
 # Training state of running jobs, outside their declared outputs (Snakemake clears those before a rerun).
 CHECKPOINTS = "results/checkpoints"

@@ -2,7 +2,7 @@ rule generate:
     """Round r >= 2: the round r-1 model completes every prompt of the fixed pool (sampling settings from config)."""
     input:
         model=previous_model,
-        prompts=f"{MICROTASKS}/pool.jsonl",
+        prompts=PROMPT_POOL,
     output:
         f"{RUN_LATER}/samples.jsonl",
     log:
@@ -35,7 +35,7 @@ rule generate_shared:
     """
     input:
         model=lambda wc: model_dir(wc.model, None, None, None, 0),
-        prompts=f"{MICROTASKS}/pool.jsonl",
+        prompts=PROMPT_POOL,
     output:
         SHARED_ROUND1,
     log:

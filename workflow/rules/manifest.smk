@@ -25,7 +25,9 @@ rule manifest:
         runtime=30,
     params:
         run_dir=lambda wc: cell_dir(wc.model, wc.gate, wc.regime, wc.seed, wc.round),
-        settings=lambda wc: shlex.quote(json.dumps(round_settings(wc, base=False), sort_keys=True)),
+        settings=lambda wc: shlex.quote(
+            json.dumps(round_settings(wc, base=False), sort_keys=True)
+        ),
         seeds=lambda wc: shlex.quote(json.dumps(stage_seeds(wc))),
         data=manifest_data_args,
         start_model=lambda wc: previous_model(wc),
@@ -45,7 +47,9 @@ use rule manifest as manifest_base with:
         f"{BENCHMARKS}/manifest/{{model}}/base/seed{{seed}}/round0.tsv"
     params:
         run_dir=lambda wc: BASE_RUN.format(model=wc.model, seed=wc.seed),
-        settings=lambda wc: shlex.quote(json.dumps(round_settings(wc, base=True), sort_keys=True)),
+        settings=lambda wc: shlex.quote(
+            json.dumps(round_settings(wc, base=True), sort_keys=True)
+        ),
         seeds=lambda wc: shlex.quote(json.dumps(stage_seeds(wc))),
         data=manifest_data_args,
         start_model=lambda wc: model_dir(wc.model, None, None, None, 0),
