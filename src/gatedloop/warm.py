@@ -42,7 +42,8 @@ PRELOAD = (
     "numpy", "torch", "tokenizers", "transformers", "transformers.models.gpt2.modeling_gpt2", "peft",
     "gatedloop.generate", "gatedloop.gate", "gatedloop.finetune", "gatedloop.score", "gatedloop.audit",
     "gatedloop.backends.transformers_backend", "gatedloop.models", "gatedloop.analyze", "gatedloop.gates.self_gates",
-    "pandas", "matplotlib", "matplotlib.pyplot", "gatedloop.figures", "gatedloop.aggregate",
+    "pandas", "matplotlib", "matplotlib.pyplot", "gatedloop.figures", "gatedloop.aggregate", "gatedloop.manifest",
+    "gatedloop.checkpoint",
 )
 # transformers resolves these lazily on first attribute access; touching them moves that import into the server.
 PRELOAD_ATTRIBUTES = (
