@@ -81,3 +81,46 @@ def test_a_multi_token_answer_word_is_rejected_with_its_tokens(tiny_model_dir):
 def test_threshold_mode_needs_a_threshold(tiny_model_dir):
     with pytest.raises(ValueError, match="mode 'threshold' needs a threshold"):
         GATES.get("perplexity")({"mode": "threshold"}, model=str(tiny_model_dir)).decide(samples())
+
+
+def test_calibrated_mode_is_the_quantile_in_round_one_then_a_fixed_threshold():
+    from gatedloop.gates.self_gates import CALIBRATED, calibrated_threshold
+
+    scores = [0.1, 0.9, 0.5, 0.9, -1.0]
+    first = select(scores, {"mode": "calibrated", "keep_fraction": 0.4})
+    assert first == select(scores, {"mode": "quantile", "keep_fraction": 0.4})
+    round1 = [{"score": s, "accepted": a} for s, a in zip(scores, first, strict=True)]
+    threshold = calibrated_threshold(round1)
+    assert threshold == 0.9
+    # Later rounds: whatever their score distribution, the same bar; a round whose scores all rise passes whole.
+    assert select([1.0, 2.0, 0.95], {"mode": "calibrated", "keep_fraction": 0.4, CALIBRATED: threshold}) == [
+        True, True, True]
+    assert select([0.1, 0.2], {"mode": "calibrated", "keep_fraction": 0.4, CALIBRATED: threshold}) == [False, False]
+    with pytest.raises(ValueError, match="accepted no sample"):
+        calibrated_threshold([{"score": 1.0, "accepted": False}])
+
+
+def test_the_gate_cli_applies_round_one_threshold(tiny_model_dir, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    rows = [{"id": f"t{i}#0", "prompt_id": f"t{i}", "prompt": PROMPT, "completion": c}
+            for i, c in enumerate(COMPLETIONS)]
+    (tmp_path / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    options = json.dumps({"mode": "calibrated", "keep_fraction": 0.4})
+
+    def gate(out, *extra):
+        result = subprocess.run([sys.executable, "-m", "gatedloop.gate", "--gate", "perplexity", "--samples",
+                                 str(tmp_path / "samples.jsonl"), "--model", str(tiny_model_dir), "--out",
+                                 str(tmp_path / out), "--options", options, *extra],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return [json.loads(line) for line in (tmp_path / out).read_text().splitlines()]
+
+    round1 = gate("round1.jsonl")
+    assert sum(d["accepted"] for d in round1) == 2  # the quantile: ceil(0.4 * 5)
+    bar = min(d["score"] for d in round1 if d["accepted"])
+    later = gate("round2.jsonl", "--calibration", str(tmp_path / "round1.jsonl"))
+    assert [d["accepted"] for d in later] == [d["score"] >= bar for d in later]
+    assert all("calibrated on round 1" in d["reason"] for d in later)

@@ -418,3 +418,18 @@ def test_a_full_disk_fails_a_job_cleanly_and_a_rerun_after_freeing_space_complet
         assert kept <= {p.relative_to(results) for p in results.rglob("*") if p.is_file()}
     finally:
         subprocess.run(["umount", "-l", str(results)], capture_output=True)
+
+
+def test_a_calibrated_self_gate_takes_every_later_rounds_threshold_from_round_one(tmp_path):
+    config = yaml.safe_load(CONFIG.read_text())
+    config.update(rounds=3, gate_options={"perplexity": {"mode": "calibrated", "keep_fraction": 0.5}})
+    path = tmp_path / "calibrated.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path / "run", "-n", "--printshellcmds", configfile=path)
+    assert result.returncode == 0, result.stderr
+    gates = {re.search(r"(\w+)/replace/seed0/round(\d)/samples", c).groups(): c for c in result.stdout.splitlines()
+             if "gatedloop.gate " in c}
+    round1 = "results/runs/tiny/perplexity/replace/seed0/round1/decisions.jsonl"
+    assert "--calibration" not in gates[("perplexity", "1")]
+    assert all(f"--calibration {round1}" in gates[("perplexity", r)] for r in ("2", "3"))
+    assert not any("--calibration" in c for (gate, _), c in gates.items() if gate != "perplexity")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="the model the gate scores with: the round's model (self-gates) or the reviewer (cross)")
     parser.add_argument("--options", default="{}", help="the gate's settings as a JSON object")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--calibration", type=Path, default=None,
+                        help="mode calibrated: round 1's decisions, whose lowest accepted score is the threshold")
     args = parser.parse_args(argv)
     if args.gate not in GATES:
         parser.error(f"unknown gate {args.gate!r}; known: {', '.join(GATES.names())}")
@@ -47,7 +50,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             parser.error(f"gate {args.gate!r} scores with the model: pass --model")
         set_threads(args.threads)
     samples = load_samples(args.samples)
-    decisions = gate_cls(json.loads(args.options), model=args.model, threads=args.threads).decide(samples)
+    options = json.loads(args.options)
+    if args.calibration is not None:
+        from gatedloop.gates.self_gates import CALIBRATED, calibrated_threshold
+
+        try:
+            options[CALIBRATED] = calibrated_threshold(read_jsonl(args.calibration))
+        except ValueError as exc:
+            sys.exit(f"gate: error: {args.calibration}: {exc}")
+    decisions = gate_cls(options, model=args.model, threads=args.threads).decide(samples)
     write_jsonl(args.out, (d.to_json() for d in decisions))
     accepted = sum(d.accepted for d in decisions)
     print(f"gate {args.gate}: accepted {accepted} of {len(decisions)}")

@@ -433,7 +433,17 @@ def gate_inputs(wildcards):
     inputs = {"samples": os.path.join(cell_dir(**wildcards), "samples.jsonl")}
     if is_file_input(gate_model(wildcards)):
         inputs["model"] = gate_model(wildcards)
+    if calibrated(wildcards):
+        w = wildcards
+        round1 = cell_dir(w.model, w.gate, w.regime, w.seed, 1)
+        inputs["calibration"] = os.path.join(round1, "decisions.jsonl")
     return inputs
+
+
+def calibrated(wildcards):
+    """A self-gate in mode calibrated, in a round after the first: its threshold comes from round 1."""
+    options = config["gate_options"].get(wildcards.gate, {})
+    return options.get("mode") == "calibrated" and _round(wildcards) >= 2
 
 
 def figure_settings():

@@ -19,6 +19,12 @@ rule gate:
             config["gate_options"].get(wc.gate, {}), sort_keys=True
         ),
         model=lambda wc: f"--model {gate_model(wc)}" if gate_model(wc) else "",
+        calibration=lambda wc, input: (
+            f"--calibration {input.calibration}"
+            if "calibration" in input.keys()
+            else ""
+        ),
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.gate --gate {wildcards.gate} --samples {input.samples}"
-        " {params.model} --out {output} --options {params.options:q} --threads {threads} > {log} 2>&1"
+        " {params.model} --out {output} --options {params.options:q} --threads {threads} {params.calibration}"
+        " > {log} 2>&1"

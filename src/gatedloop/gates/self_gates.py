@@ -12,8 +12,13 @@ Scoring runs on transformers (``scorer: transformers``, the default) or on vLLM'
 (``scorer: vllm``: prompt log-probabilities of the same token sequences, faster on GPUs for large pools).
 
 Selection: ``mode: quantile`` (default) keeps the top fraction of each round's samples; ``mode: threshold``
-accepts every sample with ``score >= threshold``. Answer words must be single tokens of the scoring model's
-tokenizer; otherwise the gate stops with an error naming the word and its tokens.
+accepts every sample with ``score >= threshold``; ``mode: calibrated`` keeps the top fraction in round 1 (samples
+of the round-0 model, scored by it) and from then on accepts every sample scoring at least the lowest score
+accepted there: a threshold calibrated once on round 0 and then fixed, so the drift of the self-gate's acceptance
+(the study's rubber stamp) shows instead of being normalised away by a per-round quantile.
+
+Answer words must be single tokens of the scoring model's tokenizer; otherwise the gate stops with an error naming
+the word and its tokens.
 """
 
 from __future__ import annotations
@@ -33,14 +38,17 @@ BINARY_DEFAULTS = {
 }
 
 
+CALIBRATED = "calibrated_threshold"  # set by the gate CLI from round 1's decisions, not by the user
+
+
 def settings_for(gate: str, options: dict, defaults: dict) -> dict:
-    unknown = set(options) - set(defaults) - {"reviewer"}
+    unknown = set(options) - set(defaults) - {"reviewer", CALIBRATED}
     if unknown:
         raise ValueError(f"gate_options.{gate}: unknown option(s) {', '.join(sorted(unknown))}; "
                          f"known: {', '.join(defaults)}")
     settings = {**defaults, **options}
-    if settings["mode"] not in ("quantile", "threshold"):
-        raise ValueError(f"gate_options.{gate}.mode: {settings['mode']!r} is not quantile or threshold")
+    if settings["mode"] not in ("quantile", "threshold", "calibrated"):
+        raise ValueError(f"gate_options.{gate}.mode: {settings['mode']!r} is not quantile, threshold or calibrated")
     if settings["mode"] == "threshold" and settings["threshold"] is None:
         raise ValueError(f"gate_options.{gate}: mode 'threshold' needs a threshold value")
     if settings["scorer"] not in SCORERS:
@@ -51,9 +59,12 @@ def settings_for(gate: str, options: dict, defaults: dict) -> dict:
 
 
 def select(scores: list[float], settings: dict) -> list[bool]:
-    """Quantile: the ceil(keep_fraction * n) highest scores (earlier sample wins a tie). Threshold: score >= t."""
+    """Quantile: the ceil(keep_fraction * n) highest scores (earlier sample wins a tie). Threshold: score >= t.
+    Calibrated: the quantile until a calibrated threshold is given (round 1), that threshold after."""
     if settings["mode"] == "threshold":
         return [s >= settings["threshold"] for s in scores]
+    if settings["mode"] == "calibrated" and settings.get(CALIBRATED) is not None:
+        return [s >= settings[CALIBRATED] for s in scores]
     keep = math.ceil(settings["keep_fraction"] * len(scores))
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
     kept = set(order[:keep])
@@ -147,8 +158,18 @@ def make_scorer(kind: str, model_path: str):
     return ModelScorer(model_path)
 
 
+def calibrated_threshold(decisions: list[dict]) -> float:
+    """The lowest score a round accepted: the threshold its quantile selection amounted to."""
+    accepted = [d["score"] for d in decisions if d["accepted"]]
+    if not accepted:
+        raise ValueError("the calibration round accepted no sample: no threshold to carry forward")
+    return min(accepted)
+
+
 def _decisions(samples: list[Sample], scores: list[float], settings: dict, label: str) -> list[Decision]:
     accepted = select(scores, settings)
+    if settings.get(CALIBRATED) is not None:
+        label = f"{label} (threshold {settings[CALIBRATED]:.3f}, calibrated on round 1)"
     return [Decision(s.id, s.prompt_id, score, ok, f"{label} {score:.3f}")
             for s, score, ok in zip(samples, scores, accepted, strict=True)]
 
