@@ -181,6 +181,21 @@ def test_round_one_samples_and_round_zero_audit_samples_are_generated_once(finis
                                                                    for g in generations]
 
 
+def test_every_metrics_row_joins_to_its_rounds_manifest(finished_run):
+    table = pd.read_csv(finished_run / "results/metrics.csv")
+    assert table.manifest.notna().all()
+    for row in table.itertuples():
+        manifest = json.loads((finished_run / row.manifest).read_text())
+        assert manifest["config_hash"].startswith(row.config_hash)
+        assert manifest["config"]["round"] == row.round and manifest["config"]["seed"] == row.seed
+        if row.round > 0:
+            assert manifest["config"]["gate"] == row.gate
+            assert "samples.jsonl" in manifest["files"] and "adapter/adapter_model.safetensors" in manifest["files"]
+    # the same settings in two gates' rounds hash differently (the gate is a setting); round 0 is shared
+    assert table[table["round"] == 0].config_hash.nunique() == 1
+    assert table[table["round"] == 1].config_hash.nunique() == table.gate.nunique()
+
+
 def test_a_finished_run_has_nothing_left_to_do(finished_run):
     assert planned_jobs(snakemake(finished_run, "-n")) == {}
 
