@@ -4,6 +4,7 @@ job never leaves a partial file that looks finished."""
 from __future__ import annotations
 
 import glob
+import gzip
 import json
 import os
 import shutil
@@ -48,18 +49,23 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
     return n
 
 
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
-    """Read a JSONL file; a broken line raises ValueError naming the file and line number."""
-    rows = []
-    with open(path) as f:
+def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, object]]:
+    """(line number, value) for each non-blank line of a JSONL (or JSONL.gz) file; a line that is not JSON raises
+    ValueError naming the file and line."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                yield lineno, json.loads(line)
             except json.JSONDecodeError as err:
                 raise ValueError(f"{path}:{lineno}: not valid JSON ({err.msg})") from None
-    return rows
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """Read a JSONL file; a broken line raises ValueError naming the file and line number."""
+    return [row for _, row in iter_jsonl(path)]
 
 
 def read_json(path: str | os.PathLike):

@@ -15,32 +15,27 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from gatedloop.io import iter_jsonl
+
 
 def read_pool(path: str | Path) -> list[dict]:
     """The pool's rows; a broken line, a missing field or a duplicate is named by file and line."""
     rows, ids, prompts = [], {}, {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("task_id"), str) \
-                    or not isinstance(row.get("prompt"), str):
-                raise ValueError(f"{where}: a prompt needs a string 'task_id' and a string 'prompt'")
-            tests = row.get("tests", [])
-            if not (isinstance(tests, list) and all(isinstance(t, str) for t in tests)):
-                raise ValueError(f"{where}: 'tests' must be a list of assert statements (strings)")
-            if row["task_id"] in ids:
-                raise ValueError(f"{where}: task_id {row['task_id']!r} is already on line {ids[row['task_id']]}")
-            key = row["prompt"].strip()
-            if key in prompts:
-                raise ValueError(f"{where}: the prompt of {row['task_id']!r} repeats line {prompts[key]}'s")
-            ids[row["task_id"]], prompts[key] = number, number
-            rows.append(row)
+    for number, row in iter_jsonl(path):
+        where = f"{path}:{number}"
+        if not isinstance(row, dict) or not isinstance(row.get("task_id"), str) \
+                or not isinstance(row.get("prompt"), str):
+            raise ValueError(f"{where}: a prompt needs a string 'task_id' and a string 'prompt'")
+        tests = row.get("tests", [])
+        if not (isinstance(tests, list) and all(isinstance(t, str) for t in tests)):
+            raise ValueError(f"{where}: 'tests' must be a list of assert statements (strings)")
+        if row["task_id"] in ids:
+            raise ValueError(f"{where}: task_id {row['task_id']!r} is already on line {ids[row['task_id']]}")
+        key = row["prompt"].strip()
+        if key in prompts:
+            raise ValueError(f"{where}: the prompt of {row['task_id']!r} repeats line {prompts[key]}'s")
+        ids[row["task_id"]], prompts[key] = number, number
+        rows.append(row)
     if not rows:
         raise ValueError(f"{path}: the prompt pool is empty")
     return rows

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from gatedloop.io import iter_jsonl
 from gatedloop.sandbox import with_tests
 
 
@@ -44,21 +43,12 @@ class Benchmark(ABC):
         """Every line of a local data file (JSONL, or JSONL.gz) is JSON with the fields this benchmark reads; the
         first broken line is named by file and line. The workflow calls this when it validates the config, so a
         broken file fails before any job runs."""
-        opener = gzip.open if str(path).endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{line_number}: not valid JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{line_number}: a line must be a JSON object")
-                missing = [key for key in cls.required_fields if key not in row]
-                if missing:
-                    raise ValueError(f"{path}:{line_number}: task {row.get(cls.id_field)!r} lacks "
-                                     f"{', '.join(missing)}")
+        for line_number, row in iter_jsonl(path):
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{line_number}: a line must be a JSON object")
+            missing = [key for key in cls.required_fields if key not in row]
+            if missing:
+                raise ValueError(f"{path}:{line_number}: task {row.get(cls.id_field)!r} lacks {', '.join(missing)}")
 
     def __init__(self, data: str | None = None, **options):
         unknown = sorted(set(options) - set(self.option_defaults))

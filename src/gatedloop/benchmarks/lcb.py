@@ -23,6 +23,7 @@ from pathlib import Path
 
 from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
+from gatedloop.io import iter_jsonl
 
 HARNESS = Path(__file__).with_name("lcb_harness.py").read_text()
 HUB_DATASET = "livecodebench/code_generation_lite"
@@ -130,16 +131,8 @@ class LiveCodeBenchBenchmark(Benchmark):
 
     @staticmethod
     def _file_rows(path: Path):
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{number}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
-                yield where, row
+        for number, row in iter_jsonl(path):
+            yield f"{path}:{number}", row
 
     def _in_window(self, contest_date: str) -> bool:
         day = str(contest_date)[:10]
