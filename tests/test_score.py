@@ -76,10 +76,16 @@ def test_the_cli_scores_a_samples_file(humaneval, tmp_path):
     assert json.loads(summary.read_text())["pass_at_1"] == 1.0
 
 
+def toy_tasks(tmp_path, n: int):
+    """A microtasks-format file of n trivial tasks (every completion passes)."""
+    path = tmp_path / "heldout.jsonl"
+    path.write_text("".join(json.dumps({"task_id": f"t{i}", "prompt": f"def f{i}(x):\n", "tests": ["assert True"],
+                                        "family": "toy"}) + "\n" for i in range(n)))
+    return path
+
+
 def test_several_samples_per_task_give_pass_at_k(tiny_model_dir, tmp_path):
-    heldout = tmp_path / "heldout.jsonl"
-    heldout.write_text("".join(json.dumps({"task_id": f"t{i}", "prompt": f"def f{i}(x):\n", "tests": ["assert True"],
-                                           "family": "toy"}) + "\n" for i in range(3)))
+    heldout = toy_tasks(tmp_path, 3)
     params = SamplingParams(temperature=0.8, max_new_tokens=4)
     rows, summary = score(str(tiny_model_dir), "microtasks", str(heldout), params, "transformers", "cpu", FAST,
                           workers=1, seed=0, n_samples=4, ks=[1, 2, 4, 8])
@@ -92,9 +98,7 @@ def test_several_samples_per_task_give_pass_at_k(tiny_model_dir, tmp_path):
 
 
 def test_max_tasks_scores_the_first_tasks_in_benchmark_order(tiny_model_dir, tmp_path):
-    heldout = tmp_path / "heldout.jsonl"
-    heldout.write_text("".join(json.dumps({"task_id": f"t{i}", "prompt": f"def f{i}(x):\n", "tests": ["assert True"],
-                                           "family": "toy"}) + "\n" for i in range(5)))
+    heldout = toy_tasks(tmp_path, 5)
     params = SamplingParams(temperature=0.0, max_new_tokens=4)
     rows, summary = score(str(tiny_model_dir), "microtasks", str(heldout), params, "transformers", "cpu", FAST,
                           workers=1, max_tasks=2)
