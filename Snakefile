@@ -89,6 +89,7 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/fetch_model.smk"
 include: "workflow/rules/human_pool.smk"
 include: "workflow/rules/generate.smk"
+include: "workflow/rules/reference.smk"
 include: "workflow/rules/gate.smk"
 include: "workflow/rules/finetune.smk"
 include: "workflow/rules/prepare_benchmark.smk"
@@ -108,6 +109,8 @@ rule all:
         "results/collapse.csv",
         "results/figures/pass_at_1.png",
         "results/figures/heatmap.png",
+        "results/figures/coverage.png",
+        "results/figures/effect.png" if "reference" in config["gates"] else [],
         "results/figures/gate_audit.png" if config["audit"]["enabled"] else [],
         (
             ["results/figures/spectral.png", "results/figures/diversity.png"]

@@ -124,7 +124,7 @@ def test_an_unquoted_yaml_date_is_a_date_window(tmp_path):
 
 
 @pytest.mark.parametrize(("figures", "expected"), [
-    ({"gates": ["binary"]}, "config key 'figures.gates': 'binary' is not run by this config (none)"),
+    ({"gates": ["binary"]}, "config key 'figures.gates': 'binary' is not run by this config (none, reference)"),
     ({"benchmarks": ["humaneval"]}, "config key 'figures.benchmarks': 'humaneval' is not run by this config"),
     ({"collapse_fraction": 1.5}, "config key 'figures.collapse_fraction'"),
 ])

@@ -36,13 +36,14 @@ def test_tokens_and_hours_scale_with_rounds_and_throughput():
     hours = {row["model"]: sum(row["gpu_hours"].values()) for row in result["models"]}
     assert hours["codellama-7b"] > hours["starcoder2-3b"] > hours["qwen2.5-coder-1.5b"] > hours["santacoder"]
     finetune = next(r for r in result["models"] if r["model"] == "santacoder")["gpu_hours"]["finetune"]
-    assert finetune == pytest.approx(3000 * 9 * 5 * 8 * 512 / 9000 / 3600)
+    arms = 9 + 1  # the config's gates and the control arm, which fine-tunes like the rest
+    assert finetune == pytest.approx(3000 * arms * 5 * 8 * 512 / 9000 / 3600)
     assert result["disk_gb"] > 0
 
 
 def test_deleting_merged_weights_keeps_base_and_adapters_and_reports_the_peak():
     kept, dropped = estimate(paper(finetune={"keep_merged": True}), THROUGHPUT), estimate(paper(), THROUGHPUT)
-    chains = 9 * 1 * 1  # gates x regimes x seeds; five rounds each
+    chains = (9 + 1) * 1 * 1  # (gates + control arm) x regimes x seeds; five rounds each
     weights = sum(row["weights_gb"] for row in kept["models"])
     assert kept["disk_gb"] == pytest.approx(weights * (1 + 5 * chains) + 0.01 * weights * 5 * chains)
     assert dropped["disk_gb"] == pytest.approx(weights + 0.01 * weights * 5 * chains)

@@ -141,3 +141,56 @@ def test_the_cli_filters_gates_and_writes_the_collapse_csv(tmp_path, drawn):
     assert "none" not in drawn and "compile" in drawn
     figures.main(["--metrics", str(metrics), "--out", str(tmp_path / "c.csv"), "--kind", "collapse"])
     assert set(pd.read_csv(tmp_path / "c.csv")["gate"]) == {"none", "compile"}
+
+
+def effects_table() -> pd.DataFrame:
+    rows = []
+    for gate, comparison, slope in (("none", "vs_reference", -0.1), ("none", "vs_round0", -0.05),
+                                    ("reference", "vs_round0", 0.05)):
+        for r in range(3):
+            rows.append({"model": "tiny", "gate": gate, "regime": "replace", "round": r, "benchmark": "microtasks",
+                         "comparison": comparison, "effect": slope * r, "low": slope * r - 0.02,
+                         "high": slope * r + 0.02, "seed_sd": 0.01, "n_seeds": 4, "n_tasks": 10})
+    return pd.DataFrame(rows)
+
+
+def test_effect_figure_draws_the_gate_minus_control_and_the_control_drift(tmp_path, drawn):
+    out = tmp_path / "effect.png"
+    figures.plot_effect(effects_table(), out, dpi=40)
+    assert out.read_bytes()[:8] == PNG
+    np.testing.assert_allclose(drawn["none"][1], [0.0, -0.1, -0.2])
+    np.testing.assert_allclose(drawn["reference: drift from round 0"][1], [0.0, 0.05, 0.1])
+
+
+def test_coverage_heatmap_is_families_by_rounds_of_the_mean_pass(tmp_path, monkeypatch):
+    rows = [{"model": "tiny", "gate": "none", "regime": "replace", "seed": seed, "round": r, "benchmark": "microtasks",
+             "family": family, "n_tasks": 5, "pass_at_1": base - 0.1 * r + 0.1 * seed,
+             "n_accepted": None if r == 0 else 3}
+            for seed in (0, 1) for r in range(3) for family, base in (("add", 0.9), ("mul", 0.5))]
+    shown = []
+    original = matplotlib.axes.Axes.imshow
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow",
+                        lambda self, data, *a, **k: shown.append(np.array(data)) or original(self, data, *a, **k))
+    out = tmp_path / "coverage.png"
+    figures.plot_coverage(pd.DataFrame(rows), out, dpi=40)
+    assert out.read_bytes()[:8] == PNG
+    np.testing.assert_allclose(shown[0], [[0.95, 0.85, 0.75], [0.55, 0.45, 0.35]])
+
+
+def test_coverage_without_families_says_so(tmp_path, monkeypatch):
+    texts = []
+    original = matplotlib.axes.Axes.text
+    monkeypatch.setattr(matplotlib.axes.Axes, "text",
+                        lambda self, x, y, s, *a, **k: texts.append(s) or original(self, x, y, s, *a, **k))
+    out = tmp_path / "coverage.png"
+    figures.main(["--table", str(_empty_coverage(tmp_path)), "--out", str(out), "--kind", "coverage"])
+    assert out.read_bytes()[:8] == PNG
+    assert any("no scored benchmark has task families" in t for t in texts)
+
+
+def _empty_coverage(tmp_path):
+    from gatedloop.coverage import COVERAGE_COLUMNS
+
+    path = tmp_path / "coverage.csv"
+    pd.DataFrame(columns=COVERAGE_COLUMNS).to_csv(path, index=False)
+    return path

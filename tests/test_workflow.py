@@ -18,9 +18,10 @@ from conftest import REPO
 pytestmark = pytest.mark.integration
 
 CONFIG = REPO / "config" / "integration.yaml"
-FIGURES = ["pass_at_1.png", "heatmap.png", "gate_audit.png", "spectral.png", "execution.png", "diversity.png"]
+FIGURES = ["pass_at_1.png", "heatmap.png", "gate_audit.png", "spectral.png", "execution.png", "diversity.png",
+           "effect.png", "coverage.png"]
 FIGURE_RULES = {"figure_pass_at_1", "figure_heatmap", "figure_gate_audit", "figure_spectral", "figure_execution",
-                "figure_diversity", "collapse_table"}
+                "figure_diversity", "figure_effect", "figure_coverage", "collapse_table"}
 HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "human_pool", "generate", "gate", "finetune", "score",
                "score_base", "audit", "audit_base", "analyze", "analyze_base", "probe", "sample_checks",
                "prepare_benchmark", "generate_shared", "audit_generations_base"}
@@ -58,7 +59,9 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
                    "acceptance_rate"]:
         assert column in table.columns
     rounds = config["rounds"]
-    assert len(table) == len(config["gates"]) * (rounds + 1)
+    arms = [*config["gates"], "reference"]  # the control arm joins every sweep
+    assert sorted(table.gate.unique()) == sorted(arms)
+    assert len(table) == len(arms) * (rounds + 1)
     assert sorted(table["round"].unique()) == list(range(rounds + 1))
     # Round 0 is the same base model under every gate; later rounds count what their gate saw.
     assert table[table["round"] == 0].pass_at_1.nunique() == 1
@@ -69,8 +72,11 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     perplexity = later[later.gate == "perplexity"]
     assert (perplexity.n_accepted == perplexity.n_generated // 2).all()  # keep_fraction 0.5 of each round
     assert table.pass_at_1.between(0, 1).all()
-    # The audit ran for every gate and round, round 0 included; `none` accepts every audit sample.
-    assert table.audit_acceptance_rate.notna().all()
+    # The audit ran for every gate and round, round 0 included; `none` accepts every audit sample. The control
+    # arm judges nothing and has no audit.
+    gated = table[table.gate != "reference"]
+    assert gated.audit_acceptance_rate.notna().all()
+    assert table[table.gate == "reference"].audit_acceptance_rate.isna().all()
     assert (table[table.gate == "none"].audit_acceptance_rate == 1).all()
     assert table.audit_correct_rate.between(0, 1).all()
     # Sample checks of every later round: compile/execution rates and contamination against the benchmark.
@@ -79,7 +85,7 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
         assert later[column].between(0, 1).all(), column
     # Round 1 samples come from the same base model with the same seed under every gate: identical samples must
     # get identical verdicts, however many sandboxed jobs run side by side.
-    round1 = later[later["round"] == 1]
+    round1 = later[(later["round"] == 1) & (later.gate != "reference")]
     assert round1.compile_rate.nunique() == 1 and round1.exec_pass_rate.nunique() == 1
     # Analysis of every round (round 0 from the base model, shared by every gate): spectrum and diversity.
     for layer in ("middle", "last"):
@@ -96,8 +102,50 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     for figure in FIGURES:
         assert (finished_run / "results/figures" / figure).read_bytes()[:4] == b"\x89PNG", figure
     collapse = pd.read_csv(finished_run / "results/collapse.csv")
-    assert set(collapse.gate) == set(config["gates"]) and (collapse.baseline == table[table["round"] == 0]
+    assert set(collapse.gate) == set(arms) and (collapse.baseline == table[table["round"] == 0]
                                                              .pass_at_1.iloc[0]).all()
+
+
+def test_the_control_arm_trains_on_the_pool_solutions_and_every_gate_is_compared_with_it(finished_run):
+    from gatedloop.coverage import family_entropy
+
+    config = yaml.safe_load(CONFIG.read_text())
+    pool = [json.loads(line) for line in (finished_run / "results/data/microtasks/pool.jsonl").read_text().splitlines()]
+    solutions = {p["task_id"]: p["prompt"] + p["canonical_solution"] for p in pool}
+    for round_ in range(1, config["rounds"] + 1):
+        run = finished_run / f"results/runs/tiny/reference/replace/seed0/round{round_}"
+        samples = {s["id"]: s for s in map(json.loads, (run / "samples.jsonl").read_text().splitlines())}
+        trained = [samples[i] for i in json.loads((run / "finetune.json").read_text())["train_ids"]]
+        assert {s["prompt_id"]: s["prompt"] + s["completion"] for s in trained} == solutions
+        assert len(trained) == len(pool)
+    table = pd.read_csv(finished_run / "results/metrics.csv")
+    keys = ["seed", "round", "benchmark"]
+    control = table[table.gate == "reference"].set_index(keys).pass_at_1
+    for row in table.itertuples():
+        expected = row.pass_at_1 - control.loc[(row.seed, row.round, row.benchmark)]
+        assert row.self_training_effect == pytest.approx(expected)
+    effects = pd.read_csv(finished_run / "results/effects.csv")
+    gate_rows = effects[effects.comparison == "vs_reference"]
+    assert set(gate_rows.gate) == set(config["gates"])
+    assert len(gate_rows) == len(config["gates"]) * (config["rounds"] + 1)
+    assert (gate_rows.low <= gate_rows.effect + 1e-9).all() and (gate_rows.effect <= gate_rows.high + 1e-9).all()
+    last = table[table["round"] == config["rounds"]].set_index("gate")
+    for row in gate_rows[gate_rows["round"] == config["rounds"]].itertuples():
+        assert row.effect == pytest.approx(last.loc[row.gate, "self_training_effect"])
+    assert set(effects[effects.gate == "reference"].comparison) == {"vs_round0"}
+    # Coverage: every held-out family in every round of every arm; accepted counts sum to the round's accepted
+    # samples (every pool prompt has a family); the metrics' entropy is the mix's.
+    coverage = pd.read_csv(finished_run / "results/coverage.csv")
+    heldout = [json.loads(line) for line in
+               (finished_run / "results/data/microtasks/heldout.jsonl").read_text().splitlines()]
+    families = {t["family"] for t in heldout}
+    for (gate, round_), cell in coverage.groupby(["gate", "round"]):
+        assert set(cell.family) >= families and cell[cell.family.isin(families)].n_tasks.sum() == len(heldout)
+        metrics_row = table[(table.gate == gate) & (table["round"] == round_)].iloc[0]
+        if round_ > 0:
+            assert cell.n_accepted.sum() == metrics_row.n_accepted
+            counts = {f: n for f, n in zip(cell.family, cell.n_accepted, strict=True) if n}
+            assert metrics_row.accepted_family_entropy == pytest.approx(family_entropy(counts), abs=1e-5)
 
 
 def test_the_report_embeds_every_figure_and_the_collapse_table(finished_run):

@@ -14,6 +14,15 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from gatedloop.coverage import (
+    COVERAGE_COLUMNS,
+    accepted_by_family,
+    coverage_rows,
+    family_entropy,
+    pass_by_family,
+    prompt_families,
+)
+from gatedloop.effects import CONTROL, EFFECT_COLUMNS, effect_rows, task_passes
 from gatedloop.io import atomic_path, read_json, read_jsonl
 from gatedloop.warm import run_cli
 
@@ -90,8 +99,9 @@ def manifest_columns(round_dir: Path) -> dict:
     return {"config_hash": read_json(path)["config_hash"][:16], "manifest": path.as_posix()}
 
 
-def round_counts(round_dir: Path) -> dict:
-    """What the round generated, accepted and trained on (empty for round 0)."""
+def round_counts(round_dir: Path, families: dict[str, str] | None = None) -> dict:
+    """What the round generated, accepted and trained on (empty for round 0); with the prompts' families, the
+    entropy of the accepted family mix and the number of families in it."""
     decisions_path, stats_path = round_dir / "decisions.jsonl", round_dir / "finetune.json"
     if not decisions_path.exists():
         return {}
@@ -99,6 +109,9 @@ def round_counts(round_dir: Path) -> dict:
     accepted = sum(bool(d["accepted"]) for d in decisions)
     counts = {"n_generated": len(decisions), "n_accepted": accepted,
               "acceptance_rate": accepted / len(decisions) if decisions else 0.0}
+    if families:
+        mix = accepted_by_family(decisions, families)
+        counts.update(accepted_family_entropy=family_entropy(mix), accepted_families=len(mix))
     if stats_path.exists():
         stats = read_json(stats_path)
         counts.update(n_train=stats["n_train"], finetune_skipped=stats["skipped"])
@@ -111,7 +124,8 @@ def round_counts(round_dir: Path) -> dict:
 
 
 def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths: Sequence[str | Path] = (),
-            regimes: Sequence[str] = ("replace",), analysis_paths: Sequence[str | Path] = ()):
+            regimes: Sequence[str] = ("replace",), analysis_paths: Sequence[str | Path] = (),
+            families: dict[str, str] | None = None):
     import pandas as pd
 
     audits = audit_columns(audit_paths)
@@ -121,7 +135,7 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
         keys = parse_score_path(path)
         summary = read_json(path)
         row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
-               "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent),
+               "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent, families),
                **manifest_columns(Path(path).parent.parent),
                **{f"pass_at_{k}": v for k, v in summary.get("pass_at_k", {}).items() if k != "1"}}
         if "base_tests_pass_at_1" in summary:  # HumanEval+ / MBPP+: the original tests alone
@@ -142,10 +156,62 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
     analysis = sorted({c for r in rows for c in r if c.startswith(("spectral_", "diversity_"))})
     base_tests = ["base_tests_pass_at_1"] if any("base_tests_pass_at_1" in r for r in rows) else []
     provenance = ["config_hash", "manifest"] if any("manifest" in r for r in rows) else []
-    columns = [*COLUMNS[:7], *extra, *base_tests, *COLUMNS[7:], *contamination, *analysis, *provenance]
+    control = ["self_training_effect"] if any(r["gate"] == CONTROL for r in rows) else []
+    coverage = ["accepted_family_entropy", "accepted_families"] if any(
+        "accepted_families" in r for r in rows) else []
+    columns = [*COLUMNS[:7], *extra, *base_tests, *control, *COLUMNS[7:], *coverage, *contamination, *analysis,
+               *provenance]
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
+    if control:
+        table["self_training_effect"] = self_training_effect(table)
     return table.sort_values(["model", "gate", "regime", "seed", "benchmark", "round"], ignore_index=True)
+
+
+def self_training_effect(table):
+    """Per row: pass@1 minus the control arm's in the same (model, regime, seed, round, benchmark)."""
+    keys = ["model", "regime", "seed", "round", "benchmark"]
+    control = table[table["gate"] == CONTROL].set_index(keys)["pass_at_1"]
+    matched = table.join(control.rename("control_pass_at_1"), on=keys)["control_pass_at_1"]
+    return table["pass_at_1"] - matched
+
+
+def verdicts_of(score_path: str | Path) -> list[dict] | None:
+    """The per-task verdicts written beside a score summary (None where absent)."""
+    path = Path(score_path).with_name(Path(score_path).name.removesuffix(".json") + ".verdicts.jsonl")
+    return read_jsonl(path) if path.exists() else None
+
+
+def effects_and_coverage(score_paths: Sequence[str | Path], gates: Sequence[str], regimes: Sequence[str],
+                         families: dict[str, str] | None = None, reps: int = 2000):
+    """The paired effects table (gatedloop.effects) and the per-family coverage table (gatedloop.coverage),
+    from each score's verdicts and each round's decisions. Round 0 is shared: repeated under every arm."""
+    import pandas as pd
+
+    passes, coverage, no_families = {}, [], set()
+    for path in score_paths:
+        keys = parse_score_path(path)
+        verdicts = verdicts_of(path)
+        if verdicts is None:
+            continue
+        passes[(keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"], keys["benchmark"])] = \
+            task_passes(verdicts)
+        family_pass = pass_by_family(verdicts)
+        if family_pass is None:
+            no_families.add(keys["benchmark"])
+            continue
+        decisions = Path(path).parent.parent / "decisions.jsonl"
+        accepted = accepted_by_family(read_jsonl(decisions), families) if families and decisions.exists() \
+            else None
+        arms = [(g, r) for g in gates for r in regimes] if keys["gate"] == BASE_GATE else \
+            [(keys["gate"], keys["regime"])]
+        for gate, regime in arms:
+            cell = {**keys, "gate": gate, "regime": regime}
+            coverage += coverage_rows({c: cell[c] for c in COVERAGE_COLUMNS[:6]}, family_pass, accepted)
+    effects = pd.DataFrame(effect_rows(passes, gates, regimes, reps), columns=EFFECT_COLUMNS)
+    coverage_table = pd.DataFrame(coverage, columns=COVERAGE_COLUMNS).sort_values(
+        ["model", "gate", "regime", "seed", "benchmark", "round", "family"], ignore_index=True)
+    return effects, coverage_table, sorted(no_families)
 
 
 def first_self_confirming_round(table):
@@ -165,10 +231,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--analyses", nargs="*", default=[], help="analysis.json files to join by key")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--spectra", type=Path, default=None, help="write the eigen-spectra here (long CSV)")
+    parser.add_argument("--prompts", type=Path, default=None, help="the prompt pool (its 'family' fields)")
+    parser.add_argument("--effects", type=Path, default=None, help="write the paired effects table here")
+    parser.add_argument("--coverage", type=Path, default=None, help="write the per-family coverage table here")
+    parser.add_argument("--bootstrap", type=int, default=2000, help="resamples for the effect intervals")
     args = parser.parse_args(argv)
-    table = collect(args.scores, args.gates, args.audits, args.regimes, args.analyses)
+    families = prompt_families(read_jsonl(args.prompts)) if args.prompts else None
+    table = collect(args.scores, args.gates, args.audits, args.regimes, args.analyses, families)
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
+    if args.effects is not None or args.coverage is not None:
+        effects, coverage, no_families = effects_and_coverage(args.scores, args.gates, args.regimes, families,
+                                                              args.bootstrap)
+        for out, frame in ((args.effects, effects), (args.coverage, coverage)):
+            if out is not None:
+                with atomic_path(out) as tmp:
+                    frame.to_csv(tmp, index=False, float_format="%.6g")
+        if no_families:
+            print(f"no task families in {', '.join(no_families)}: no coverage rows for them")
     if args.spectra is not None:
         import pandas as pd
 

@@ -106,9 +106,34 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     if errors:
         lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    add_control_arm(config)
     check_names(config)
     check_consistency(config)
     return config
+
+
+CONTROL = "reference"
+
+
+def add_control_arm(config: dict) -> None:
+    """control.enabled puts the control arm in every sweep: 'reference' joins the gates (once)."""
+    if config["control"]["enabled"] and CONTROL not in config["gates"]:
+        config["gates"] = [*config["gates"], CONTROL]
+
+
+def resolve_control_solutions(config: dict, prompts: list[dict] | None) -> None:
+    """control.solutions auto -> prompts (every prompt has a canonical_solution) or human_pool; an explicit
+    'prompts' with a pool that lacks solutions is refused, naming the first prompt without one."""
+    from gatedloop.reference import missing_solutions
+
+    control = config["control"]
+    missing = missing_solutions(prompts) if prompts is not None else []  # None: the microtasks pool (has them)
+    if control["solutions"] == "auto":
+        control["solutions"] = "human_pool" if missing else "prompts"
+    elif control["solutions"] == "prompts" and missing and CONTROL in config["gates"]:
+        raise ConfigError(f"config key 'control.solutions': 'prompts' trains the control arm on each prompt's "
+                          f"canonical_solution, and {len(missing)} prompt(s) of prompts.path have none "
+                          f"(first: {missing[0]!r}); use human_pool")
 
 
 def check_packaged(name: str, spec: dict) -> None:
@@ -147,6 +172,7 @@ def check_prompts(config: dict) -> None:
 
     path = config["prompts"]["path"]
     if path is None:
+        resolve_control_solutions(config, None)
         return
     if not Path(path).is_file():
         raise ConfigError(f"config key 'prompts.path': {path} is not a file")
@@ -154,6 +180,7 @@ def check_prompts(config: dict) -> None:
         rows = check_pool(path, config["score"]["benchmarks"], config["score"]["data"], config["microtasks"])
     except ValueError as exc:
         raise ConfigError(f"config key 'prompts.path': {exc}") from None
+    resolve_control_solutions(config, rows)
     untested = [row["task_id"] for row in rows if not row.get("tests")]
     if "execution" in config["gates"] and untested:
         raise ConfigError(f"config key 'prompts.path': gate 'execution' runs each prompt's tests, and "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from gatedloop.config import ConfigError, load_yaml, validate_config
+from gatedloop.config import CONTROL, ConfigError, load_yaml, validate_config
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -68,12 +68,13 @@ def generated_per_round(config: dict, gate: str) -> int:
 def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
     """model -> stage -> tokens the whole sweep pushes through the model (generation counts new tokens)."""
     rounds, seeds, gates = config["rounds"], len(config["seeds"]), config["gates"]
+    judged = [g for g in gates if g != CONTROL]  # the control arm generates nothing and has no audit
     new = config["generate"]["max_new_tokens"]
     score, audit = config["score"], config["audit"]
     tasks = sum(BENCHMARK_TASKS.get(b, 200) for b in score["benchmarks"])
     out = {}
     for name in config["models"]:
-        generated = sum(generated_per_round(config, g) for g in gates) * rounds * seeds
+        generated = sum(generated_per_round(config, g) for g in judged) * rounds * seeds
         trained_steps = config["finetune"]["steps"] * len(gates) * rounds * seeds
         out[name] = {
             "generate": generated * new,
@@ -82,9 +83,9 @@ def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
             "finetune": trained_steps * config["finetune"]["batch_size"] * config["finetune"]["max_len"],
             "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * rounds + 1) * seeds,
             "audit": HELD_OUT_TASKS * audit["samples_per_task"] * audit["max_new_tokens"]
-            * (len(gates) * (rounds + 1)) * seeds,
+            * (len(judged) * (rounds + 1)) * seeds,
             "analyze": (config["analysis"]["probe"]["n"] * config["analysis"]["max_tokens"]
-                        + generated / max(1, rounds * seeds * len(gates)) * (PROMPT_TOKENS + new))
+                        + generated / max(1, rounds * seeds * len(judged)) * (PROMPT_TOKENS + new))
             * (len(gates) * rounds + 1) * seeds if config["analysis"]["enabled"] else 0.0,
         }
     return out

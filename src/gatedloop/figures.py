@@ -14,6 +14,10 @@ CLI: ``python -m gatedloop.figures --metrics metrics.csv --out FIG.png --kind KI
 - ``execution``: compile and execution-pass rates of the generated samples against round (Figure 12);
 - ``diversity``: distinct-n, compression ratio, AST node entropy, identifiers, imports and perplexity under the
   round-0 model against round;
+- ``effect`` (reads effects.csv): the self-training effect, gate minus control paired by seed, against round,
+  with its interval, and the control's drift from round 0;
+- ``coverage`` (reads coverage.csv): per arm a families x rounds heatmap of held-out pass@1, with the accepted
+  training samples of each family written in;
 - ``collapse`` (a CSV): per model x gate x benchmark: baseline, final, absolute and relative drop, the first round
   below ``fraction`` x baseline.
 With several seeds every line is the mean over seeds with a bootstrap 95% band (seeds resampled).
@@ -275,6 +279,68 @@ def plot_diversity(table, out: Path, dpi: int = 120, reps: int = 1000, style: st
     _save(plt, fig, out, dpi)
 
 
+def plot_effect(effects, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+    """The self-training effect (gate minus control, paired by seed) against round, one panel per (model,
+    benchmark), the 95% interval shaded; the control's own drift from round 0 in black."""
+    plt = _pyplot(style)
+    effects = effects.assign(arm=arm_labels(effects))
+    panels = sorted(effects.groupby(["model", "benchmark"]).groups)
+    fig, axes = _grid(plt, len(panels), width=5.2, height=3.8, cols=2)
+    for ax, (model, benchmark) in zip(axes, panels, strict=True):
+        panel = effects[(effects.model == model) & (effects.benchmark == benchmark)]
+        gates = panel[panel.comparison == "vs_reference"]
+        for arm, rows in gates.groupby("arm"):
+            rows = rows.sort_values("round")
+            (line,) = ax.plot(rows["round"], rows["effect"], marker="o", label=arm)
+            ax.fill_between(rows["round"], rows["low"], rows["high"], color=line.get_color(), alpha=0.12,
+                            linewidth=0)
+        drift = panel[(panel.comparison == "vs_round0") & (panel.gate == "reference")]
+        for arm, rows in drift.groupby("arm"):
+            rows = rows.sort_values("round")
+            ax.plot(rows["round"], rows["effect"], color="black", linestyle="--", marker="s",
+                    label=f"{arm}: drift from round 0")
+            ax.fill_between(rows["round"], rows["low"], rows["high"], color="black", alpha=0.08, linewidth=0)
+        ax.axhline(0, color="grey", linewidth=1)
+        seeds = int(panel["n_seeds"].max()) if len(panel) else 0
+        _rounds_axis(ax, f"{model} · {benchmark} · {seeds} seed(s)", "pass@1 minus control")
+        ax.legend(title="gate", fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    if not panels:
+        raise ValueError("the effects table is empty: is the control arm (control.enabled) off?")
+    _save(plt, fig, out, dpi)
+
+
+def plot_coverage(coverage, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+    """Per (model, benchmark, arm): families x rounds, colour the family's held-out pass@1 (mean over seeds),
+    text the accepted training samples of that family (mean over seeds; round 0 trains on nothing)."""
+    plt = _pyplot(style)
+    if coverage.empty:
+        fig, ax = plt.subplots(figsize=(6, 1.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no scored benchmark has task families\n(the microtasks do; HumanEval, MBPP+ and "
+                "LiveCodeBench do not)", ha="center", va="center")
+        _save(plt, fig, out, dpi)
+        return
+    coverage = coverage.assign(arm=arm_labels(coverage))
+    panels = sorted(coverage.groupby(["model", "benchmark", "arm"]).groups)
+    n_families = coverage["family"].nunique()
+    fig, axes = _grid(plt, len(panels), width=1.8 + 0.6 * coverage["round"].nunique(),
+                      height=0.8 + 0.24 * n_families, cols=4)
+    for ax, (model, benchmark, arm) in zip(axes, panels, strict=True):
+        cell = coverage[(coverage.model == model) & (coverage.benchmark == benchmark) & (coverage.arm == arm)]
+        passed = cell.groupby(["family", "round"])["pass_at_1"].mean().unstack("round")
+        accepted = cell.groupby(["family", "round"])["n_accepted"].mean().unstack("round").reindex_like(passed)
+        image = ax.imshow(passed.values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.set_xticks(range(passed.shape[1]), [str(c) for c in passed.columns])
+        ax.set_yticks(range(passed.shape[0]), list(passed.index), fontsize=6)
+        for (i, j), value in _enumerate_cells(accepted.values):
+            ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=5,
+                    color="white" if passed.values[i, j] < 0.5 else "black")
+        ax.set_title(f"{model} · {benchmark} · {arm}", fontsize=8)
+        ax.set_xlabel("round")
+    fig.colorbar(image, ax=axes[-1], fraction=0.05, label="held-out pass@1 (numbers: accepted samples)")
+    _save(plt, fig, out, dpi)
+
+
 def collapse_table(table, fraction: float = 0.9):
     """Per model x gate (x regime) x benchmark, means over seeds: baseline (round 0), final (last round), absolute
     and relative drop, and the first round whose pass@1 is below ``fraction`` x baseline (empty if none)."""
@@ -294,14 +360,16 @@ def collapse_table(table, fraction: float = 0.9):
 
 
 PLOTS = {"pass_at_1": plot_pass_at_1, "heatmap": plot_heatmap, "gate_audit": plot_gate_audit,
-         "spectral": plot_spectral, "execution": plot_execution, "diversity": plot_diversity}
+         "spectral": plot_spectral, "execution": plot_execution, "diversity": plot_diversity,
+         "effect": plot_effect, "coverage": plot_coverage}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     import pandas as pd
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--metrics", type=Path, required=True)
+    parser.add_argument("--metrics", "--table", dest="metrics", type=Path, required=True,
+                        help="the aggregated table: metrics.csv; effects.csv (kind effect); coverage.csv (coverage)")
     parser.add_argument("--spectra", type=Path, default=None, help="eigen-spectra table (kind spectral)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--kind", choices=[*sorted(PLOTS), "collapse"], default="pass_at_1")
@@ -312,7 +380,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--bootstrap", type=int, default=1000, help="resamples for the seed bands")
     parser.add_argument("--fraction", type=float, default=0.9, help="collapse: 'below fraction x baseline'")
     args = parser.parse_args(argv)
-    table = select(pd.read_csv(args.metrics), args.benchmarks, args.gates)
+    table = pd.read_csv(args.metrics)
+    if not (args.kind == "coverage" and table.empty):
+        table = select(table, args.benchmarks, args.gates)
     if args.kind == "collapse":
         with atomic_path(args.out) as tmp:
             collapse_table(table, args.fraction).to_csv(tmp, index=False, float_format="%.4g")

@@ -201,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         samples += human_slice(read_jsonl(args.human), n_self, args.human_fraction, args.human_round)
     stats = {"config": asdict(cfg), "base_model": args.model, "n_accepted": len(accepted), "n_train": len(samples),
              "n_train_generated": n_self, "n_train_human": len(samples) - n_self, "max_train": args.max_train,
-             "rounds_used": len(args.samples), "skipped": not samples, "provenance": environment()}
+             "rounds_used": len(args.samples), "skipped": not samples,
+             "train_ids": [str(s["id"]) for s in samples],  # exactly what was trained on, in order
+             "provenance": environment()}
     start = time.perf_counter()
     if not samples:
         print(f"WARNING: the gate accepted no sample in {', '.join(map(str, args.decisions))}; "

@@ -1,5 +1,6 @@
 rule aggregate:
-    """One row per (model, gate, seed, round, benchmark) -> results/metrics.csv (round 0 under every gate)."""
+    """One row per (model, gate, seed, round, benchmark) -> results/metrics.csv (round 0 under every gate); the
+    paired effects (gate minus control, round r minus round 0) -> effects.csv; per task family -> coverage.csv."""
     input:
         scores=score_files(),
         decisions=decision_files(),
@@ -7,9 +8,12 @@ rule aggregate:
         checks=sample_check_files(),
         analyses=analysis_files(),
         manifests=manifest_files(),
+        prompts=PROMPT_POOL,
     output:
         metrics="results/metrics.csv",
         spectra="results/spectra.csv",
+        effects="results/effects.csv",
+        coverage="results/coverage.csv",
     log:
         f"{LOGS}/aggregate/aggregate.log",
     benchmark:
@@ -24,7 +28,9 @@ rule aggregate:
     params:
         gates=config["gates"],
         regimes=config["regimes"],
+        bootstrap=config["figures"]["bootstrap"],
     shell:
         "python -m gatedloop.aggregate --scores {input.scores} --audits {input.audits} --gates {params.gates}"
         " --regimes {params.regimes} --analyses {input.analyses}"
-        " --out {output.metrics} --spectra {output.spectra} > {log} 2>&1"
+        " --out {output.metrics} --spectra {output.spectra} --prompts {input.prompts} --effects {output.effects}"
+        " --coverage {output.coverage} --bootstrap {params.bootstrap} > {log} 2>&1"

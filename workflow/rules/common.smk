@@ -222,8 +222,13 @@ def decision_files():
     return [os.path.join(cell_dir(*cell), "decisions.jsonl") for cell in cells()]
 
 
+def audited(gate):
+    """Every gate is audited except the control arm, which judges nothing."""
+    return not GATES.get(gate).control
+
+
 def audit_files():
-    """Round 0 once per (model, gate, seed), then every cell's rounds."""
+    """Round 0 once per (model, gate, seed), then every cell's rounds (gates only, not the control arm)."""
     if not config["audit"]["enabled"]:
         return []
     base = [
@@ -231,8 +236,21 @@ def audit_files():
         for m in config["models"]
         for g in config["gates"]
         for s in config["seeds"]
+        if audited(g)
     ]
-    return base + [os.path.join(cell_dir(*cell), "audit.json") for cell in cells()]
+    return base + [
+        os.path.join(cell_dir(*cell), "audit.json")
+        for cell in cells()
+        if audited(cell[1])
+    ]
+
+
+def reference_inputs(wildcards):
+    """The control arm reads the prompt pool, and the human pool where the prompts have no solutions."""
+    inputs = {"prompts": PROMPT_POOL}
+    if config["control"]["solutions"] == "human_pool":
+        inputs["human"] = f"results/base/{wildcards.model}/human_pool.jsonl"
+    return inputs
 
 
 def manifest_files():

@@ -120,6 +120,44 @@ use rule figure_pass_at_1 as figure_diversity with:
         extra="",
 
 
+use rule figure_pass_at_1 as figure_effect with:
+    input:
+        metrics="results/effects.csv",
+    output:
+        report(
+            "results/figures/effect.png",
+            caption="../report/effect.rst",
+            category="Figures",
+        ),
+    log:
+        f"{LOGS}/figures/effect.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/effect.tsv"
+    params:
+        kind="effect",
+        settings=figure_settings(),
+        extra="",
+
+
+use rule figure_pass_at_1 as figure_coverage with:
+    input:
+        metrics="results/coverage.csv",
+    output:
+        report(
+            "results/figures/coverage.png",
+            caption="../report/coverage.rst",
+            category="Figures",
+        ),
+    log:
+        f"{LOGS}/figures/coverage.log",
+    benchmark:
+        f"{BENCHMARKS}/figures/coverage.tsv"
+    params:
+        kind="coverage",
+        settings=figure_settings(),
+        extra="",
+
+
 use rule figure_pass_at_1 as collapse_table with:
     output:
         report(

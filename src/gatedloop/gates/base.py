@@ -41,6 +41,8 @@ class Gate(ABC):
     # Which model the gate scores with: None (model-independent), "current" (the round's own model: a
     # self-gate) or "reviewer" (a fixed model named in gate_options.<gate>.reviewer).
     scores_with: str | None = None
+    # A control arm trains on human-written code instead of judging generated samples (gate "reference").
+    control: bool = False
 
     def __init__(self, options: dict | None = None, model: str | None = None, threads: int = 1):
         self.options = options or {}
