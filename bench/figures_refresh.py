@@ -24,7 +24,7 @@ from gatedloop.estimate import job_counts
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE_RULES = {"figure_pass_at_1", "figure_heatmap", "figure_gate_audit", "figure_spectral", "figure_execution",
-                "figure_diversity", "collapse_table", "all"}
+                "figure_diversity", "figure_effect", "figure_coverage", "collapse_table", "all"}
 
 
 def snakemake(workdir: Path, configfile: Path, cores: int) -> tuple[float, dict[str, int]]:

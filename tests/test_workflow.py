@@ -78,7 +78,7 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     assert gated.audit_acceptance_rate.notna().all()
     assert table[table.gate == "reference"].audit_acceptance_rate.isna().all()
     assert (table[table.gate == "none"].audit_acceptance_rate == 1).all()
-    assert table.audit_correct_rate.between(0, 1).all()
+    assert gated.audit_correct_rate.between(0, 1).all()
     # Sample checks of every later round: compile/execution rates and contamination against the benchmark.
     for column in ("compile_rate", "exec_pass_rate", "contamination_microtasks_prompt",
                    "contamination_microtasks_solution", "contamination_microtasks_tests"):
