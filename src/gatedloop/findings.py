@@ -112,8 +112,9 @@ def report(results: Path, benchmark: str = "microtasks", reps: int = 2000) -> st
         effect = compare(final(arm), final(CONTROL), reps, 0) if arm != CONTROL else None
         acceptance = " -> ".join(f"{rows[rows['round'] == r].acceptance_rate.mean():.2f}" for r in (1, last))
         auroc = rows[rows["round"] == last]["audit_auroc"].mean() if "audit_auroc" in rows else float("nan")
-        spectral = (f"{rows[rows['round'] == 0][SPECTRAL].mean():.2f} -> {rows[rows['round'] == last][SPECTRAL].mean():.2f}"
-                    if SPECTRAL in rows else "n/a")
+        spectral = "n/a"
+        if SPECTRAL in rows:
+            spectral = " -> ".join(f"{rows[rows['round'] == r][SPECTRAL].mean():.2f}" for r in (0, last))
         lines.append(f"| {arm} | {curve} | {_fmt_compare(change)} | {_fmt_compare(effect) if effect else '-'} | "
                      f"{acceptance} | {'-' if auroc != auroc else f'{auroc:.2f}'} | {spectral} |")
     lines += ["", "Findings:", ""]
@@ -160,8 +161,8 @@ def finding_lines(table, passes, gates, last: int, reps: int) -> list[str]:
         rises, falls = sign(rise[1], rise[2]) if rise else 0, sign(fall["low"], fall["high"]) if fall else 0
         accepted = table[(table.gate == g) & (table["round"] > 0)].acceptance_rate
         if accepted.nunique() == 1:
-            parts.append(f"{g}: **cannot be observed** (a per-round quantile keeps acceptance at {accepted.iloc[0]:.2f} "
-                         f"by construction; use mode calibrated; pass@1 {_fmt_compare(fall)})")
+            parts.append(f"{g}: **cannot be observed** (a per-round quantile keeps acceptance at "
+                         f"{accepted.iloc[0]:.2f} by construction; use mode calibrated; pass@1 {_fmt_compare(fall)})")
             continue
         if rises > 0 and falls < 0:
             verdict = "appears"
