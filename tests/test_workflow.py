@@ -259,14 +259,15 @@ def changed_config(tmp_path: Path, section: str, key: str, value) -> Path:
 def test_a_scoring_setting_reruns_only_scoring(finished_run, tmp_path):
     jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "score", "timeout_s", 4)))
     assert set(jobs) & HEAVY_RULES == {"score", "score_base"}
-    assert jobs["score"] == 6 and jobs["score_base"] == 1  # 3 gates x 2 rounds, and round 0 once
+    assert jobs["score"] == 8 and jobs["score_base"] == 1  # (3 gates + control) x 2 rounds, and round 0 once
 
 
 def test_a_finetuning_setting_spares_the_base_model_and_round_one_samples(finished_run, tmp_path):
     jobs = planned_jobs(snakemake(finished_run, "-n", configfile=changed_config(tmp_path, "finetune", "lr", 0.01)))
     assert not {"microtasks", "corpus", "tokenizer", "pretrain"} & set(jobs)
-    assert jobs["finetune"] == 6  # 3 gates x 2 rounds
-    assert jobs["generate"] == 3 and jobs["gate"] == 3  # round 2 only: it samples from the new round-1 model
+    assert jobs["finetune"] == 8  # (3 gates + control) x 2 rounds
+    # round 2 only: it samples from the new round-1 model (the control's human samples do not change)
+    assert jobs["generate"] == 3 and jobs["gate"] == 3 and "reference_samples" not in jobs
     assert jobs["audit"] == 6  # rounds 1-2 of each gate; round-0 audits judge the unchanged base model
 
 
@@ -354,7 +355,7 @@ def test_the_budget_sizes_generation_for_quantile_gates_and_caps_training(tmp_pa
     later = [c for c in commands if "gatedloop.generate" in c and "perplexity/replace/seed0/round2" in c]
     assert len(later) == 1 and "--n-samples 24" in later[0]
     finetunes = [c for c in commands if "gatedloop.finetune" in c]
-    assert len(finetunes) == 6 and all("--max-train 12" in c for c in finetunes)
+    assert len(finetunes) == 8 and all("--max-train 12" in c for c in finetunes)  # the control's budget too
 
 
 def test_data_regimes_feed_finetuning_the_right_rounds(tmp_path):
@@ -370,7 +371,7 @@ def test_data_regimes_feed_finetuning_the_right_rounds(tmp_path):
     assert "accumulate/seed0/round1/samples.jsonl" in round2["accumulate"]
     assert "accumulate/seed0/round2/samples.jsonl" in round2["accumulate"]
     assert "--human results/base/tiny/human_pool.jsonl" in round2["mix"] and "--human-round 2" in round2["mix"]
-    assert planned_jobs(result)["finetune"] == 3 * 3 * 2
+    assert planned_jobs(result)["finetune"] == (3 + 1) * 3 * 2  # (gates + control) x regimes x rounds
 
 
 def test_the_default_config_is_found_from_any_working_directory(tmp_path):
