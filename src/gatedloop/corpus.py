@@ -46,11 +46,14 @@ def microtask_documents(tasks: list[dict]) -> Iterator[dict]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=Path, required=True, help="microtasks for pre-training (JSONL)")
+    parser.add_argument("--tasks", type=Path, nargs="+", required=True,
+                        help="microtasks for pre-training (JSONL files: the pre-training split, and the prompt pool "
+                             "where microtasks.pool_in_pretraining is set)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--stdlib-chars", type=int, default=3_000_000)
     args = parser.parse_args(argv)
-    docs = [*stdlib_documents(args.stdlib_chars), *microtask_documents(read_jsonl(args.tasks))]
+    tasks = [task for path in args.tasks for task in read_jsonl(path)]
+    docs = [*stdlib_documents(args.stdlib_chars), *microtask_documents(tasks)]
     write_jsonl(args.out, docs)
     print(f"{len(docs)} documents, {sum(len(d['text']) for d in docs)} characters -> {args.out}")
 

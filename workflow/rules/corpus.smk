@@ -1,7 +1,13 @@
 rule corpus:
-    """Pre-training documents for a from-scratch model: stdlib sources + the pre-training microtasks."""
+    """Pre-training documents for a from-scratch model: stdlib sources + the pre-training microtasks (+ the prompt
+    pool's tasks with their solutions, microtasks.pool_in_pretraining)."""
     input:
-        tasks=f"{MICROTASKS}/pretrain.jsonl",
+        tasks=[f"{MICROTASKS}/pretrain.jsonl"]
+        + (
+            [f"{MICROTASKS}/pool.jsonl"]
+            if config["microtasks"]["pool_in_pretraining"]
+            else []
+        ),
     output:
         "results/base/{model}/corpus.jsonl",
     log:
