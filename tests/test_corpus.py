@@ -17,3 +17,19 @@ def test_cli_writes_stdlib_and_microtask_documents(tmp_path):
     docs = read_jsonl(out)
     assert {d["source"] for d in docs} == {"stdlib", "microtask"}
     assert docs[-1]["text"].endswith("return x\n")
+
+
+def test_the_prompt_pool_joins_pretraining_when_asked_and_held_out_tasks_never_do(tmp_path):
+    """microtasks.pool_in_pretraining: the workflow passes pretrain.jsonl and pool.jsonl; never heldout.jsonl."""
+    from gatedloop.io import write_jsonl
+    from gatedloop.microtasks import split_tasks
+
+    splits = split_tasks(0.15, 0, 40)
+    for name, tasks in splits.items():
+        write_jsonl(tmp_path / f"{name}.jsonl", (t.to_json() for t in tasks))
+    out = tmp_path / "corpus.jsonl"
+    corpus.main(["--tasks", str(tmp_path / "pretrain.jsonl"), str(tmp_path / "pool.jsonl"), "--out", str(out),
+                 "--stdlib-chars", "1000"])
+    names = {d["name"] for d in read_jsonl(out) if d["source"] == "microtask"}
+    assert names == {t.task_id for t in splits["pretrain"] + splits["pool"]}
+    assert not names & {t.task_id for t in splits["heldout"]}

@@ -5,7 +5,8 @@ boundary inputs whose expected values come from running the reference. A *family
 (``add_value``, ``clamp``, ...); its *parameters* are the constants the docstring states (``7``, ``[2, 9]``).
 Tasks are split by (family, parameters) into three disjoint sets: a held-out combination never appears in
 pre-training, in the prompt pool, or in any fine-tuning data, so the held-out benchmark measures whether the
-model reads its prompt; pool prompts are not pre-trained on either.
+model reads its prompt. Whether the pool's tasks join pre-training is the workflow's choice
+(``microtasks.pool_in_pretraining``; the files here keep the three sets apart either way).
 
 CLI: ``python -m gatedloop.microtasks --out-dir DIR [--heldout-fraction F] [--seed S] [--pool-size N]`` writes
 ``pretrain.jsonl`` (tasks for the pre-training corpus), ``pool.jsonl`` (the fixed prompt pool used for
@@ -170,9 +171,9 @@ def is_heldout(task_id: str, fraction: float, seed: int) -> bool:
 def split_tasks(fraction: float, seed: int, pool_size: int) -> dict[str, list[Task]]:
     """Return three disjoint splits {"pretrain", "pool", "heldout"}.
 
-    The pool (prompts the model completes every round) is a seeded sample of the non-held-out tasks and is kept
-    out of pre-training too: like a real prompt pool, the model has not memorised its answers, so its samples
-    are imperfect and the loop has errors to feed back.
+    The pool (prompts the model completes every round) is a seeded sample of the non-held-out tasks, written
+    apart from the pre-training split; the workflow adds it to the corpus only with
+    ``microtasks.pool_in_pretraining`` (then the control arm's human solutions are code the model has seen).
     """
     tasks = all_tasks()
     heldout = [t for t in tasks if is_heldout(t.task_id, fraction, seed)]
