@@ -39,6 +39,7 @@ def test_none_falling_fastest_and_a_human_gate_slowing_it_appear():
     assert "No gate falls fastest: **appears**" in lines[0]
     assert "compile: **appears**" in lines[1]
     assert "none rises" in lines[-1] and "compile unresolved" in lines[-1]
+    assert "lambda1/lambda2 rises (round 2 - 0): **appears**" in lines[-1]
 
 
 def test_a_gate_below_none_refutes_the_first_finding():

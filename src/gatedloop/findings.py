@@ -182,7 +182,12 @@ def finding_lines(table, passes, gates, last: int, reps: int) -> list[str]:
             if d is not None:
                 s = sign(d[1], d[2])
                 parts.append(f"{g} {['unresolved', 'rises', 'falls'][s]} ({fmt(d, 2)})")
-        lines.append(f"4. lambda1/lambda2 rises (round {last} - 0): " + "; ".join(parts) + ".")
+        rising = sum(" rises " in p for p in parts)
+        falling = sum(" falls " in p for p in parts)
+        verdict = ("appears" if rising and not falling else "does not appear" if falling and not rising
+                   else "mixed" if rising else "unresolved at this noise")
+        lines.append(f"4. lambda1/lambda2 rises (round {last} - 0): **{verdict}** ({rising} arm(s) rise, "
+                     f"{falling} fall): " + "; ".join(parts) + ".")
     return lines
 
 
