@@ -115,5 +115,6 @@ def test_the_study_sweep_plans_offline_fetching_instead_of_pretraining(tmp_path)
     table = (result.stdout + result.stderr).split("Job stats:")[1].split("total")[0]
     jobs = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
     assert jobs["fetch_model"] == 4 and "pretrain" not in jobs and "tokenizer" not in jobs
-    assert jobs["finetune"] == 4 * 9 * 10 and jobs["prepare_benchmark"] == 3
-    assert jobs["score"] == 4 * 9 * 10 * 3
+    arms = 9 + 1  # the study's sweep's gates and the control arm
+    assert jobs["finetune"] == 4 * arms * 10 and jobs["prepare_benchmark"] == 3
+    assert jobs["score"] == 4 * arms * 10 * 3

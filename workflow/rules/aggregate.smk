@@ -1,6 +1,7 @@
 rule aggregate:
     """One row per (model, gate, seed, round, benchmark) -> results/metrics.csv (round 0 under every gate); the
-    paired effects (gate minus control, round r minus round 0) -> effects.csv; per task family -> coverage.csv."""
+    paired effects (gate minus control, round r minus round 0) -> effects.csv; per task family -> coverage.csv.
+    """
     input:
         scores=score_files(),
         decisions=decision_files(),

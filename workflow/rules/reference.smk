@@ -28,7 +28,9 @@ rule reference_samples:
     params:
         solutions=config["control"]["solutions"],
         human=lambda wc, input: (
-            f"--human {input.human} --round {wc.round}" if "human" in input.keys() else ""
+            f"--human {input.human} --round {wc.round}"
+            if "human" in input.keys()
+            else ""
         ),
     shell:
         "python -m gatedloop.reference --prompts {input.prompts} --out {output}"
