@@ -118,3 +118,5 @@ def test_the_study_sweep_plans_offline_fetching_instead_of_pretraining(tmp_path)
     arms = 9 + 1  # the study's sweep's gates and the control arm
     assert jobs["finetune"] == 4 * arms * 10 and jobs["prepare_benchmark"] == 3
     assert jobs["score"] == 4 * arms * 10 * 3
+    # 800 prompts x 25 samples = 5,000 / 0.25: the self-gates' round-1 pool is every other gate's, made once a model
+    assert jobs["generate_shared"] == 4

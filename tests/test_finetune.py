@@ -125,3 +125,48 @@ def test_all_linear_targets_every_linear_layer_but_the_head(tiny_model_dir):
     adapted = {name.split(".")[-1] for name, _ in model.named_modules() if name.endswith("lora_A")}
     wrapped = {name.rsplit(".", 2)[-2] for name, _ in model.named_modules() if name.endswith("lora_A")}
     assert adapted == {"lora_A"} and {"c_attn", "c_proj", "c_fc"} <= wrapped and "lm_head" not in wrapped
+
+
+def two_rounds(root, base_dir, *extra):
+    """Round 1 on the base model, round 2 on round 1's model, each in its own directory under ``root``."""
+    for r, previous in ((1, base_dir), (2, root / "round1" / "model")):
+        round_dir = root / f"round{r}"
+        round_dir.mkdir(parents=True)
+        write_round(round_dir, accepted=lambda i: True)
+        run_cli(round_dir, previous, "--seed", str(r), *extra)
+    return root / "round2" / "model"
+
+
+def test_an_adapter_chain_rebuilds_exactly_the_merged_weights_and_holds_none(tmp_path, tiny_model_dir):
+    merged = load_model(two_rounds(tmp_path / "merged", tiny_model_dir)).state_dict()
+    chain_dir = two_rounds(tmp_path / "chain", tiny_model_dir, "--adapter-chain")
+    assert not any(chain_dir.glob("*.safetensors")) and not any(chain_dir.glob("*.bin"))
+    assert json.loads((chain_dir / "chain.json").read_text())["adapters"] == [
+        "../../round1/adapter", "../adapter"]
+    rebuilt = load_model(chain_dir).state_dict()
+    assert set(rebuilt) == set(merged) and all(torch.equal(rebuilt[k], merged[k]) for k in merged)
+    assert load_tokenizer(chain_dir)("def f(x):").input_ids == load_tokenizer(tiny_model_dir)("def f(x):").input_ids
+
+
+def test_an_adapter_chain_survives_a_move_and_names_a_missing_adapter(tmp_path, tiny_model_dir):
+    base = tmp_path / "results" / "base"
+    import shutil
+
+    shutil.copytree(tiny_model_dir, base)
+    two_rounds(tmp_path / "results" / "runs", base, "--adapter-chain")
+    moved = tmp_path / "elsewhere"
+    shutil.move(tmp_path / "results", moved)
+    assert load_model(moved / "runs" / "round2" / "model") is not None
+    shutil.rmtree(moved / "runs" / "round1" / "adapter")
+    with pytest.raises(FileNotFoundError, match="round1/adapter"):
+        load_model(moved / "runs" / "round2" / "model")
+
+
+def test_a_skipped_round_carries_the_chain_forward(tmp_path, tiny_model_dir):
+    round1 = two_rounds(tmp_path / "runs", tiny_model_dir, "--adapter-chain").parent.parent / "round1" / "model"
+    skipped = tmp_path / "skip"
+    skipped.mkdir()
+    write_round(skipped, accepted=lambda i: False)
+    run_cli(skipped, round1, "--adapter-chain")
+    before, after = load_model(round1).state_dict(), load_model(skipped / "model").state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)

@@ -18,6 +18,8 @@ def test_the_manifest_records_what_made_a_round(tmp_path, tiny_model_dir):
     (run / "score/microtasks.json").write_text('{"pass_at_1": 0.5}')
     (run / "adapter").mkdir()
     (run / "adapter/adapter_model.safetensors").write_bytes(b"x" * 4096)
+    (run / "model").mkdir()
+    (run / "model/chain.json").write_text('{"base": "b", "adapters": ["../adapter"]}\n')
     data = tmp_path / "heldout.jsonl"
     data.write_text('{"task_id": "t"}\n')
     settings = {"gate": "compile", "seed": 0, "finetune": {"lr": 0.005}}
@@ -34,7 +36,8 @@ def test_the_manifest_records_what_made_a_round(tmp_path, tiny_model_dir):
     assert manifest["files"]["samples.jsonl"] == hashlib.sha256(b'{"id": "a"}\n').hexdigest()
     assert manifest["files"]["adapter/adapter_model.safetensors"] == {
         "bytes": 4096, "mtime_ns": (run / "adapter/adapter_model.safetensors").stat().st_mtime_ns}  # over the limit
-    assert manifest["files"]["model/"].startswith("deleted once used")  # adapter but no merged weights
+    assert manifest["files"]["model/chain.json"] == hashlib.sha256(  # an adapter chain (merged weights not kept)
+        b'{"base": "b", "adapters": ["../adapter"]}\n').hexdigest()
     assert set(manifest["start_model"]["files"]) == {p.name for p in tiny_model_dir.iterdir() if p.is_file()}
     assert manifest["data"]["microtasks"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
     provenance = manifest["provenance"]

@@ -387,22 +387,48 @@ def test_the_default_config_is_found_from_any_working_directory(tmp_path):
     assert jobs["generate"] == len(default["gates"]) * (default["rounds"] - 1)
 
 
-def test_merged_weights_not_kept_are_deleted_once_used_and_a_rerun_has_nothing_to_do(tmp_path):
+def test_merged_weights_not_kept_leave_adapter_chains_and_a_scoring_change_reruns_only_scoring(finished_run,
+                                                                                               tmp_path):
+    """finetune.keep_merged false: each round's model directory is an adapter chain (no weights), rebuilt by every
+    job that loads it. The results equal those of merged weights kept (finished_run), and a changed scoring setting
+    or an added benchmark replans scoring alone: no fine-tuning, generation or gate job, other columns unchanged."""
     config = yaml.safe_load(CONFIG.read_text())
-    config.update(gates=["none"], rounds=2, audit={"enabled": False}, analysis={"enabled": False},
-                  sample_checks={"enabled": False})
+    config.update(gates=["none", "perplexity"], sample_checks={"enabled": False})
     config["finetune"]["keep_merged"] = False
     path = tmp_path / "drop.yaml"
     path.write_text(yaml.safe_dump(config))
-    result = snakemake(tmp_path / "run", "results/metrics.csv", configfile=path)
+    workdir = tmp_path / "run"
+    result = snakemake(workdir, configfile=path)
     assert result.returncode == 0, result.stderr[-5000:]
-    run = tmp_path / "run/results/runs/tiny/none/replace/seed0"
-    for round_ in (1, 2):
-        assert (run / f"round{round_}/adapter/adapter_config.json").is_file()
-        assert not (run / f"round{round_}/model").exists()
-        assert (run / f"round{round_}/score/microtasks.json").is_file()  # scored before it went
-    assert (tmp_path / "run/results/base/tiny/model/config.json").is_file()  # the base model stays
-    assert planned_jobs(snakemake(tmp_path / "run", "-n", "results/metrics.csv", configfile=path)) == {}
+    for round_dir in (workdir / "results/runs/tiny").glob("*/replace/seed0/round*"):
+        assert (round_dir / "model/chain.json").is_file()
+        assert not [p.name for p in (round_dir / "model").iterdir() if p.suffix in (".safetensors", ".bin")]
+    assert (workdir / "results/base/tiny/model/config.json").is_file()  # the base model stays
+    assert planned_jobs(snakemake(workdir, "-n", configfile=path)) == {}
+
+    # the same cells, from rebuilt models, as from kept merged weights
+    chains = pd.read_csv(workdir / "results/metrics.csv")
+    merged = pd.read_csv(finished_run / "results/metrics.csv")
+    merged = merged[merged.gate.isin(chains.gate.unique())]
+    keys = ["model", "gate", "regime", "seed", "round", "benchmark"]
+    compared = [c for c in chains.columns if c in merged.columns and c not in ("config_hash", "manifest")
+                and chains[c].notna().any()]  # not the sample checks' columns: that stage is off here
+    pd.testing.assert_frame_equal(chains[compared].sort_values(keys).reset_index(drop=True),
+                                  merged[compared].sort_values(keys).reset_index(drop=True))
+
+    added = {**config, "score": {**config["score"], "benchmarks": ["microtasks", "humaneval"]}}
+    path.write_text(yaml.safe_dump(added))
+    jobs = planned_jobs(snakemake(workdir, "-n", configfile=path))
+    assert set(jobs) & HEAVY_RULES == {"score", "score_base"}
+    config["score"]["batch_size"] = 7
+    path.write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(snakemake(workdir, "-n", configfile=path))
+    assert set(jobs) & HEAVY_RULES == {"score", "score_base"}
+    result = snakemake(workdir, configfile=path)
+    assert result.returncode == 0, result.stderr[-5000:]
+    rescored = pd.read_csv(workdir / "results/metrics.csv")
+    untouched = [c for c in compared if "pass" not in c and "effect" not in c]
+    pd.testing.assert_frame_equal(rescored[untouched], chains[untouched])
 
 
 def _stage_running(workdir: Path, stage: str) -> bool:

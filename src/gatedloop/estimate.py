@@ -4,8 +4,9 @@ CLI: ``python -m gatedloop.estimate [--configfile config/paper.yaml] [--throughp
 Jobs per rule come from Snakemake's own dry run (exact); GPU-hours from the token counts the config implies and
 the per-model throughput assumptions in ``resources/throughput.yaml`` (documented there: planning figures, not
 measurements; put your cluster's in); disk from the model sizes: base weights, every round's LoRA adapter, and
-every round's merged weights (bf16 on GPUs) where ``finetune.keep_merged`` keeps them; where it does not, the
-peak while running (two merged models per cell in flight: the previous round's and the new one).
+every round's merged weights (bf16 on GPUs) where ``finetune.keep_merged`` keeps them; where it does not, rounds
+are adapter chains (kilobytes) rebuilt in memory by each job, and only jobs that hand weights to vLLM write a
+merged copy, to node-local temporary space, for their own length.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
     tasks = sum(BENCHMARK_TASKS.get(b, 200) for b in score["benchmarks"])
     out = {}
     for name in config["models"]:
-        generated = sum(generated_per_round(config, g) for g in judged) * rounds * seeds
+        # round 1 is generated once per sample count and shared by the gates that ask it; later rounds per gate
+        sizes = [generated_per_round(config, g) for g in judged]
+        generated = (sum(set(sizes)) + sum(sizes) * (rounds - 1)) * seeds
         trained_steps = config["finetune"]["steps"] * len(gates) * rounds * seeds
         out[name] = {
             "generate": generated * new,
@@ -96,7 +99,7 @@ RATE = {"generate": "generate_tps", "gate": "score_tps", "finetune": "train_tps"
 
 
 def estimate(config: dict, throughput: dict) -> dict:
-    rows, total_hours, disk_gb, peak_gb = [], 0.0, 0.0, 0.0
+    rows, total_hours, disk_gb = [], 0.0, 0.0
     chains = len(config["gates"]) * len(config["regimes"]) * len(config["seeds"])
     cells = chains * config["rounds"]
     keep = config["finetune"]["keep_merged"]
@@ -111,9 +114,9 @@ def estimate(config: dict, throughput: dict) -> dict:
         adapter_gb = weights_gb * 0.01
         kept_gb = weights_gb * (1 + (cells if keep else 0)) + adapter_gb * cells
         disk_gb += kept_gb
-        peak_gb += kept_gb if keep else kept_gb + weights_gb * 2 * chains
         rows.append({"model": name, "hub": key, "gpu_hours": hours, "weights_gb": weights_gb})
-    return {"models": rows, "gpu_hours": total_hours, "disk_gb": disk_gb, "peak_disk_gb": peak_gb,
+    return {"models": rows, "gpu_hours": total_hours, "disk_gb": disk_gb,
+            "job_tmp_gb": max(row["weights_gb"] for row in rows) if rows and not keep else 0.0,
             "keep_merged": keep, "reference_gpu": throughput["reference_gpu"]}
 
 
@@ -141,8 +144,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if result["keep_merged"]:
         print(f"disk: about {result['disk_gb']:.0f} GB (every round's merged bf16 weights and adapter kept)")
     else:
-        print(f"disk: about {result['disk_gb']:.0f} GB kept (base weights and every round's adapter; merged weights "
-              f"are deleted when no job needs them), at most about {result['peak_disk_gb']:.0f} GB while running")
+        print(f"disk: about {result['disk_gb']:.0f} GB (base weights and every round's adapter; each round's model "
+              f"is rebuilt from them in memory); a vLLM job needs about {result['job_tmp_gb']:.0f} GB of node-local "
+              "temporary space ($TMPDIR) for the merged copy it loads")
 
 
 if __name__ == "__main__":

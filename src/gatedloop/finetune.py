@@ -24,7 +24,7 @@ from pathlib import Path
 from gatedloop.checkpoint import Checkpointer, model_fingerprint, restore_rng, rng_state, run_key
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import atomic_path, read_jsonl, write_json
-from gatedloop.models import load_model, load_tokenizer, save_model
+from gatedloop.models import chain_of, load_model, load_tokenizer, save_model, write_chain
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, seed_everything, set_threads
 from gatedloop.warm import run_cli
@@ -185,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--checkpoint-dir", type=Path, default=None,
                         help="resume from / save training state here (outside the outputs, which Snakemake clears)")
     parser.add_argument("--checkpoint-every", type=int, default=50, help="steps between checkpoints")
+    parser.add_argument("--adapter-chain", action="store_true",
+                        help="write the round's model as an adapter chain (base + adapters) instead of merged weights")
     add_dataclass_args(parser, FinetuneConfig)
     args = parser.parse_args(argv)
     set_threads(args.threads)
@@ -209,11 +211,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"WARNING: the gate accepted no sample in {', '.join(map(str, args.decisions))}; "
               "the model is carried forward unchanged",
               file=sys.stderr)
-        with atomic_path(args.out_model) as tmp:
-            shutil.copytree(args.model, tmp)
         with atomic_path(args.out_adapter) as tmp:
             tmp.mkdir()
             write_json(tmp / "skipped.json", {"reason": "no accepted samples"})
+        with atomic_path(args.out_model) as tmp:
+            if args.adapter_chain:
+                write_chain(tmp, *chain_of(args.model), load_tokenizer(args.model), location=args.out_model)
+            else:
+                shutil.copytree(args.model, tmp)
     else:
         tokenizer = load_tokenizer(args.model)
         model = load_model(args.model, device=device_for(args.device))
@@ -225,7 +230,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         with atomic_path(args.out_adapter) as tmp:
             peft_model.save_pretrained(str(tmp))
         with atomic_path(args.out_model) as tmp:
-            save_model(peft_model.merge_and_unload(), tokenizer, tmp)
+            if args.adapter_chain:
+                base, adapters = chain_of(args.model)
+                write_chain(tmp, base, [*adapters, args.out_adapter], tokenizer, location=args.out_model)
+            else:
+                save_model(peft_model.merge_and_unload(), tokenizer, tmp)
         checkpoints.clear()
     stats["seconds"] = round(time.perf_counter() - start, 2)
     write_json(args.out_stats, stats)

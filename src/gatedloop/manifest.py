@@ -9,7 +9,7 @@ CLI: ``python -m gatedloop.manifest --run-dir DIR --settings JSON --seeds JSON [
 * ``seeds``: the seed of each stage's job;
 * ``files``: SHA-256 of every file the round wrote (samples, decisions, adapter, scores, ...), and of the model
   it started from; files over ``--hash-limit-mb`` (merged weights of large models) get size and modification time
-  instead, and merged weights already deleted (``finetune.keep_merged: false``) are listed as such;
+  instead; with ``finetune.keep_merged: false`` the round's model is an adapter chain, whose few files are hashed;
 * ``data``: SHA-256 of each benchmark data file given;
 * ``provenance``: git commit, package versions, Python, and the hardware (CPU, GPUs) of the job that wrote it.
 """
@@ -66,10 +66,8 @@ def build(run_dir: Path, settings: dict, seeds: dict, model_dir: Path | None, da
           limit_bytes: int) -> dict:
     files = hash_tree(run_dir, limit_bytes, skip=("model",))
     merged = run_dir / "model"
-    if merged.is_dir():
+    if merged.is_dir():  # merged weights, or an adapter chain (finetune.keep_merged: false)
         files.update({f"model/{k}": v for k, v in hash_tree(merged, limit_bytes).items()})
-    elif (run_dir / "adapter").is_dir():
-        files["model/"] = "deleted once used (finetune.keep_merged: false); rebuilt by merging adapter/"
     manifest = {
         "config": settings,
         "config_hash": config_hash(settings),

@@ -1,11 +1,82 @@
-"""Loading and saving models and tokenizers: every stage goes through here, so a hub id, a local directory
-and the from-scratch model are handled alike."""
+"""Loading and saving models and tokenizers: every stage goes through here, so a hub id, a local directory,
+the from-scratch model and an adapter chain are handled alike.
+
+An adapter chain is how a round's model exists when its merged weights are not kept (``finetune.keep_merged:
+false``): the round's model directory holds the tokenizer and ``chain.json``, which names the base model and the
+LoRA adapters of rounds 1..r in order. Loading it loads the base and merges each adapter in turn: the same
+operations, in the same dtype, that fine-tuning performed when it merged them, so the weights are the ones a kept
+merged model would have had. The directory is a few kilobytes and never deleted, so a changed scoring or
+analysis setting reruns only scoring or analysis, not the fine-tuning that made the model.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from pathlib import Path
 
 REQUIRED_MODEL_FILES = ("config.json",)
+CHAIN_FILE = "chain.json"
+
+
+def is_chain(path: str | Path) -> bool:
+    return (Path(path) / CHAIN_FILE).is_file()
+
+
+def read_chain(path: str | Path) -> tuple[Path, list[Path]]:
+    """(base model directory, adapter directories in order) of an adapter chain; paths are stored relative to the
+    chain's directory, so a results folder can be moved whole."""
+    path = Path(path)
+    chain = json.loads((path / CHAIN_FILE).read_text())
+    base = (path / chain["base"]).resolve()
+    adapters = [(path / adapter).resolve() for adapter in chain["adapters"]]
+    missing = [str(p) for p in [base, *adapters] if not p.is_dir()]
+    if missing:
+        raise FileNotFoundError(f"{path / CHAIN_FILE}: the model is rebuilt from these, and they are missing: "
+                                f"{', '.join(missing)}")
+    return base, adapters
+
+
+def chain_of(path: str | Path) -> tuple[Path, list[Path]]:
+    """The base and adapters a model is made of: its chain, or the model itself with no adapters."""
+    return read_chain(path) if is_chain(path) else (Path(path), [])
+
+
+def write_chain(path: str | Path, base: str | Path, adapters: list[str | Path], tokenizer,
+                location: str | Path | None = None) -> None:
+    """Write an adapter chain directory (chain.json and the tokenizer) at ``path``; ``location`` is where it will
+    live if it is written elsewhere first (a staging directory renamed into place)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(str(path))
+    home = Path(location or path).absolute()
+    relative = {"base": os.path.relpath(Path(base).absolute(), home),
+                "adapters": [os.path.relpath(Path(a).absolute(), home) for a in adapters]}
+    (path / CHAIN_FILE).write_text(json.dumps(relative, indent=1) + "\n")
+
+
+def merge_adapters(model, adapters: list[Path]):
+    """Merge LoRA adapters into ``model``, one after another (round 1's first)."""
+    from peft import PeftModel
+
+    for adapter in adapters:
+        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    return model
+
+
+@contextlib.contextmanager
+def weights_dir(path: str | Path):
+    """A directory with real weights for engines that load files themselves (vLLM): the model's own directory,
+    or, for an adapter chain, the merged model written to a temporary directory for the length of the job."""
+    if not is_chain(path):
+        yield str(path)
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="gatedloop-merged-") as tmp:
+        save_model(load_model(path), load_tokenizer(path), tmp)
+        yield tmp
 
 
 def check_model_dir(path: str | Path) -> None:
@@ -13,6 +84,9 @@ def check_model_dir(path: str | Path) -> None:
     path = Path(path)
     if not path.is_dir():
         return  # a hub id: transformers reports its own errors
+    if is_chain(path):
+        read_chain(path)
+        return
     missing = [name for name in REQUIRED_MODEL_FILES if not (path / name).exists()]
     if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
         missing.append("model weights (*.safetensors or *.bin)")
@@ -35,8 +109,10 @@ def load_model(path: str | Path, device: str = "cpu", dtype: str = "float32"):
     from transformers import AutoModelForCausalLM
 
     check_model_dir(path)
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=getattr(torch, dtype))
-    return model.to(device).eval()
+    base, adapters = chain_of(path)
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=getattr(torch, dtype))
+    model = merge_adapters(model.to(device), adapters)
+    return model.eval()
 
 
 def save_model(model, tokenizer, path: str | Path) -> None:

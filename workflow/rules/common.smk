@@ -71,12 +71,6 @@ def backend_spec(name):
     return ":".join(["vllm", ",".join(options)]) if options else "vllm"
 
 
-def merged_weights(path):
-    """A round's merged model directory; with finetune.keep_merged false, deleted once no job needs it."""
-    model = directory(path)
-    return model if config["finetune"]["keep_merged"] else temp(model)
-
-
 def fetch_args(model):
     spec = config["models"][model]
     if spec["source"] == "hub":
@@ -385,11 +379,24 @@ def shared_round1_samples(wildcards):
     )
 
 
+@functools.lru_cache(maxsize=1)
+def pool_samples():
+    """How many samples a pass over the prompt pool makes (prompts x generate.samples_per_prompt)."""
+    if config["prompts"]["path"]:
+        with open(config["prompts"]["path"]) as pool:
+            prompts = sum(1 for line in pool if line.strip())
+    else:
+        prompts = config["microtasks"]["pool_size"]
+    return prompts * config["generate"]["samples_per_prompt"]
+
+
 def samples_per_round(gate):
-    """--n-samples for a quantile gate under a budget (accepted / keep fraction), else '' (the whole pool)."""
+    """--n-samples for a quantile gate under a budget (accepted / keep fraction), else '' (the whole pool). A budget
+    that asks exactly one pass over the pool is the pool, so every gate shares one round-1 generation.
+    """
     accepted = config["budget"]["accepted_per_round"]
     keep = GATES.get(gate).keep_fraction(config["gate_options"].get(gate, {}))
-    if accepted is None or keep is None:
+    if accepted is None or keep is None or math.ceil(accepted / keep) == pool_samples():
         return ""
     return f"--n-samples {math.ceil(accepted / keep)}"
 

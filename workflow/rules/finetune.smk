@@ -1,10 +1,12 @@
 rule finetune:
     """LoRA on the accepted samples of the data regime (replace, accumulate, mix), merged for round r. A killed
-    job resumes from its last checkpoint (results/checkpoints/finetune/...)."""
+    job resumes from its last checkpoint (results/checkpoints/finetune/...). With finetune.keep_merged false the
+    round's model directory holds an adapter chain (base + adapters, rebuilt when loaded), not merged weights.
+    """
     input:
         unpack(finetune_inputs),
     output:
-        model=merged_weights(f"{RUN}/model"),
+        model=directory(f"{RUN}/model"),
         adapter=directory(f"{RUN}/adapter"),
         stats=f"{RUN}/finetune.json",
     log:
@@ -19,6 +21,7 @@ rule finetune:
         runtime=120,
     params:
         settings=cli(config["finetune"], "keep_merged"),
+        merged="" if config["finetune"]["keep_merged"] else "--adapter-chain",
         device=config["device"],
         seed=lambda wc: job_seed(wc, "finetune"),
         max_train=max_train(),
@@ -28,4 +31,4 @@ rule finetune:
         "OMP_NUM_THREADS={threads} python -m gatedloop.finetune --model {input.model} --samples {input.samples}"
         " --decisions {input.decisions} --out-model {output.model} --out-adapter {output.adapter}"
         " --out-stats {output.stats} --device {params.device} --threads {threads} {params.settings}"
-        " --seed {params.seed} {params.max_train} {params.mix} --checkpoint-dir {params.checkpoints} > {log} 2>&1"
+        " --seed {params.seed} {params.max_train} {params.mix} --checkpoint-dir {params.checkpoints} {params.merged} > {log} 2>&1"

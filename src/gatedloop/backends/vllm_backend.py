@@ -14,6 +14,9 @@ GPUs vLLM is not bitwise deterministic across batch shapes, so results carry the
 
 from __future__ import annotations
 
+import contextlib
+import weakref
+
 from gatedloop.backends.base import Backend, SamplingParams, truncate_at_stop
 
 # Settings a config may pass (``vllm:`` section); everything else about the engine keeps vLLM's defaults.
@@ -45,7 +48,13 @@ class VLLMBackend(Backend):
             engine.setdefault("enforce_eager", True)  # no CUDA graphs on CPU
         else:
             dtype = "bfloat16" if dtype == "float32" else dtype  # the study's GPU precision
-        self.llm = LLM(model=model_path, dtype=dtype, seed=0, **engine)
+        # vLLM reads weight files itself: a round kept as an adapter chain is merged into a temporary directory that
+        # lives as long as this backend.
+        from gatedloop.models import weights_dir
+
+        files = contextlib.ExitStack()
+        weakref.finalize(self, files.close)
+        self.llm = LLM(model=files.enter_context(weights_dir(model_path)), dtype=dtype, seed=0, **engine)
         self.tokenizer = self.llm.get_tokenizer()
         self.context = self.llm.llm_engine.model_config.max_model_len
 
