@@ -30,8 +30,11 @@ os.environ["PATH"] = (
 )
 
 try:
+    # Answer words are checked against tokenizers once, in the main process (not again in every cluster job).
     _validated = validate_config(
-        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+        config,
+        Path(workflow.basedir) / "workflow/schemas/config.schema.yaml",
+        check_tokenizers=workflow.is_main_process,
     )
 except ConfigError as err:
     raise WorkflowError(str(err)) from None

@@ -116,29 +116,37 @@ def layer_indices(names: Sequence[str], n_layers: int) -> dict[str, int]:
 def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, int], max_tokens: int,
                          batch_size: int = 32) -> dict[str, tuple]:
     """Per layer: (counts, sums, second moments), one entry per group of snippets (see MOMENT_BUDGET). The
-    transformer body runs without its language-model head: the hidden states are all we need."""
+    transformer body runs without its language-model head: the hidden states are all we need. Each snippet is
+    encoded as a text on its own (gatedloop.core.encoding): a tokenizer's BOS goes in front, as the model always
+    saw it, but its position is left out of the moments (the same token in every snippet, an attention sink with
+    outsized states); ``max_tokens`` counts the snippet's own tokens."""
     import numpy as np
     import torch
 
+    from gatedloop.core.encoding import TextEncoder
     from gatedloop.models import padded_batches
 
     width = model.config.hidden_size
     groups = max(2, min(len(texts), MOMENT_BUDGET // (width * width * max(1, len(layers)))))
     moments = {name: (np.zeros(groups), np.zeros((groups, width)), np.zeros((groups, width, width)))
                for name in layers}
-    encoded = [tokenizer(text, add_special_tokens=False).input_ids[:max_tokens] for text in texts]
+    encoder = TextEncoder(tokenizer)
+    n_lead = len(encoder.leading)
+    encoded = [encoder.leading + encoder.plain(text)[:max_tokens] for text in texts]
     body = getattr(model, "base_model", model)
     start = 0
     for chunk, ids, mask in padded_batches(encoded, batch_size, tokenizer.pad_token_id):
         with torch.inference_mode():
             states = body(input_ids=ids.to(model.device), attention_mask=mask.to(model.device),
                           output_hidden_states=True).hidden_states
-        keep = mask.to(torch.float64)[:, :, None]
+        counted = mask.clone()
+        counted[:, :n_lead] = 0
+        keep = counted.to(torch.float64)[:, :, None]
         group_of = np.arange(start, start + len(chunk)) % groups
         for name, index in layers.items():
             counts, firsts, seconds = moments[name]
             vectors = states[index].to(device="cpu", dtype=torch.float64) * keep  # padding rows become zero
-            np.add.at(counts, group_of, mask.sum(1).numpy())
+            np.add.at(counts, group_of, counted.sum(1).numpy())
             np.add.at(firsts, group_of, vectors.sum(1).numpy())
             np.add.at(seconds, group_of, torch.einsum("btd,bte->bde", vectors, vectors).numpy())
         start += len(chunk)

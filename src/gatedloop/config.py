@@ -97,8 +97,10 @@ def check_names(config: dict) -> None:
         raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: {', '.join(GATES.names())}")
 
 
-def validate_config(config: dict, schema_path: str | Path) -> dict:
-    """Return a validated copy of ``config`` with schema defaults filled in; raise ConfigError otherwise."""
+def validate_config(config: dict, schema_path: str | Path, check_tokenizers: bool = True) -> dict:
+    """Return a validated copy of ``config`` with schema defaults filled in; raise ConfigError otherwise.
+    ``check_tokenizers``: load the tokenizers that exist before the run to check answer words (the Snakefile does
+    it in its main process only, not again in every cluster job)."""
     config = copy.deepcopy(dict(config))
     _dates_as_text(config)
     validator = FillingValidator(load_schema(schema_path))
@@ -109,10 +111,147 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     add_control_arm(config)
     check_names(config)
     check_consistency(config)
+    check_answer_options(config)
+    if check_tokenizers:
+        check_answer_words(config)
     return config
 
 
 CONTROL = "reference"
+BASE_REVIEWER = "base"  # gate_options.cross.reviewer: the cell's own round-0 model
+ANSWER_WORDS = ("yes_word", "no_word")
+
+
+def asks_question(gate: str) -> bool:
+    """A gate that asks a model a question and reads its answer word (binary, cross)."""
+    from gatedloop.gates import GATES
+
+    return "yes_word" in getattr(GATES.get(gate), "defaults", {})
+
+
+def answer_model(config: dict, model: str, gate: str) -> str | None:
+    """The configured model whose tokenizer reads a gate's answer in the cells of ``model``: the model itself
+    (self-gates; a reviewer 'base' is its round-0 model), the reviewer when it is another configured model, or
+    None when the reviewer is a directory or hub id outside the config."""
+    from gatedloop.gates import GATES
+
+    if GATES.get(gate).scores_with != "reviewer":
+        return model
+    reviewer = config["gate_options"].get(gate, {}).get("reviewer", BASE_REVIEWER)
+    if reviewer == BASE_REVIEWER:
+        return model
+    return reviewer if reviewer in config["models"] else None
+
+
+def gate_options_for(config: dict, model: str, gate: str) -> dict:
+    """A gate's options in the cells of ``model``: ``gate_options.<gate>``, with the answer words and template of
+    the answering model (``models.<name>.gate_options.<gate>``, see answer_model) on top. The workflow passes
+    exactly this to the gate and the audit, so changing one model's words re-plans only the jobs it answers in."""
+    options = dict(config["gate_options"].get(gate, {}))
+    answering = answer_model(config, model, gate)
+    if answering is not None:
+        options.update(config["models"][answering].get("gate_options", {}).get(gate, {}))
+    return options
+
+
+def check_answer_options(config: dict) -> None:
+    """Per-model gate options name gates that ask a question, and their template has the fields a gate fills."""
+    from gatedloop.gates import GATES
+
+    for name, spec in config["models"].items():
+        for gate in spec.get("gate_options", {}):
+            if gate not in GATES or not asks_question(gate):
+                asking = [g for g in GATES.names() if asks_question(g)]
+                raise ConfigError(f"config key 'models.{name}.gate_options.{gate}': per-model options are for the "
+                                  f"gates that ask a question ({', '.join(asking)}), not {gate!r}")
+    for model in config["models"]:
+        for gate in filter(asks_question, config["gates"]):
+            template = gate_options_for(config, model, gate).get("template")
+            if template is None:
+                continue
+            try:
+                template.format(prompt="", completion="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ConfigError(f"config key '{_answer_key(config, model, gate, 'template')}': the template may "
+                                  f"use {{prompt}} and {{completion}} only ({type(exc).__name__}: {exc})") from None
+
+
+def _answer_key(config: dict, model: str, gate: str, key: str) -> str:
+    """Where a gate's setting for ``model`` comes from: the answering model's options, the gate's, or the default."""
+    answering = answer_model(config, model, gate)
+    if answering is not None and key in config["models"][answering].get("gate_options", {}).get(gate, {}):
+        return f"models.{answering}.gate_options.{gate}.{key}"
+    return f"gate_options.{gate}.{key}"
+
+
+def answering_tokenizer_source(config: dict, model: str, gate: str) -> tuple[str, str, str | None]:
+    """(what it is, source kind, where) of the tokenizer that reads ``gate``'s answer in the cells of ``model``."""
+    answering = answer_model(config, model, gate)
+    if answering is None:  # a reviewer outside the config: a directory, or a hub id
+        reviewer = config["gate_options"][gate]["reviewer"]
+        return f"reviewer {reviewer}", "local" if Path(reviewer).is_dir() else "hub", reviewer
+    spec = config["models"][answering]
+    where = {"local": spec.get("path"), "hub": spec.get("id")}.get(spec["source"])
+    return f"model {answering!r}", spec["source"], where
+
+
+def validation_tokenizer(config: dict, model: str, gate: str):
+    """The tokenizer that reads ``gate``'s answer in the cells of ``model``, when it exists before the run: a local
+    directory, a packaged GGUF, a hub model already in the local cache; None otherwise (a model trained from scratch
+    has no tokenizer until its tokenizer job: its gate job checks the words)."""
+    _, kind, where = answering_tokenizer_source(config, model, gate)
+    if kind == "local":
+        from gatedloop.models import load_tokenizer
+
+        return load_tokenizer(where)
+    if kind == "hub":
+        from transformers import AutoTokenizer
+
+        answering = answer_model(config, model, gate)
+        revision = config["models"][answering].get("revision") if answering else None
+        try:
+            return AutoTokenizer.from_pretrained(where, revision=revision, local_files_only=True)
+        except Exception:  # not in the local cache (or not a hub id): its gate job checks the words
+            return None
+    if kind == "packaged":
+        from transformers import AutoTokenizer
+
+        from gatedloop.fetch_model import packaged_file
+
+        spec = config["models"][answer_model(config, model, gate)]
+        gguf = packaged_file(spec["package"], spec["file"])
+        return AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    return None
+
+
+def check_answer_words(config: dict) -> None:
+    """Every answer word is a single token of the tokenizer that reads it, for each model whose tokenizer exists
+    before the run: a two-token word would fail every gate job of the model mid-sweep."""
+    from gatedloop.core.encoding import TextEncoder
+    from gatedloop.gates import GATES
+
+    encoders: dict = {}  # one load per tokenizer (a model's binary and cross gates read the same one)
+    for model in config["models"]:
+        for gate in filter(asks_question, config["gates"]):
+            described = answering_tokenizer_source(config, model, gate)[0]
+            if described not in encoders:
+                tokenizer = validation_tokenizer(config, model, gate)
+                encoders[described] = TextEncoder(tokenizer) if tokenizer is not None else None
+            encoder = encoders[described]
+            if encoder is None:
+                continue
+            tokenizer = encoder.tokenizer
+            settings = {**GATES.get(gate).defaults, **gate_options_for(config, model, gate)}
+            for key in ANSWER_WORDS:
+                ids = encoder.continuation(settings[key])
+                if len(ids) != 1:
+                    pieces = [tokenizer.decode([i]) for i in ids]
+                    answering = answer_model(config, model, gate)
+                    where = f"models.{answering}.gate_options" if answering else "gate_options"
+                    raise ConfigError(
+                        f"config key '{_answer_key(config, model, gate, key)}': gate {gate!r} of model {model!r}: "
+                        f"{settings[key]!r} is {len(ids)} tokens {pieces} in the tokenizer of {described}; an answer "
+                        f"word must be a single token (set one under {where}.{gate}.{key})")
 
 
 def add_control_arm(config: dict) -> None:

@@ -80,14 +80,19 @@ def accepted_samples(samples_path: Path, decisions_path: Path) -> list[dict]:
 
 
 def encode(samples: list[dict], tokenizer, cfg: FinetuneConfig):
-    """Right-padded token ids and labels; padding (and the prompt, unless trained on) is masked out."""
+    """Right-padded token ids and labels; padding (and the prompt, unless trained on) is masked out. Each row is
+    gatedloop.core.encoding's prompt + completion: the tokenizer's BOS once at the start, EOS once at the end (both
+    cut with the rest past ``max_len``)."""
     import torch
 
+    from gatedloop.core.encoding import TextEncoder
+
+    encoder = TextEncoder(tokenizer)
     rows, labels = [], []
     for s in samples:
-        prompt_ids = tokenizer(s["prompt"]).input_ids
-        ids = (prompt_ids + tokenizer(s["completion"]).input_ids + [tokenizer.eos_token_id])[: cfg.max_len]
-        label = list(ids) if cfg.loss_on_prompt else [-100] * len(prompt_ids) + ids[len(prompt_ids) :]
+        encoded = encoder.pair(s["prompt"], s["completion"], eos=True, max_tokens=cfg.max_len)
+        ids = encoded.ids
+        label = list(ids) if cfg.loss_on_prompt else [-100] * encoded.n_prompt + ids[encoded.n_prompt :]
         rows.append(ids)
         labels.append(label[: len(ids)])
     width = max(len(r) for r in rows)

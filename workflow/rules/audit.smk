@@ -20,7 +20,7 @@ rule audit:
             config["audit"], "enabled", "samples_per_task", "timeout_s", "bootstrap"
         ),
         options=lambda wc: json.dumps(
-            config["gate_options"].get(wc.gate, {}), sort_keys=True
+            gate_options_for(config, wc.model, wc.gate), sort_keys=True
         ),
         gate_model=lambda wc: (
             f"--gate-model {audit_gate_model(wc)}" if audit_gate_model(wc) else ""

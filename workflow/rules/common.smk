@@ -12,6 +12,7 @@ import shlex
 from types import SimpleNamespace
 
 from gatedloop.cli import to_cli_args
+from gatedloop.config import gate_options_for
 from gatedloop.benchmarks import BENCHMARKS as BENCHMARK_CLASSES
 from gatedloop.gates import GATES
 
@@ -310,7 +311,7 @@ def round_settings(wildcards, base):
     if not base:
         settings.update(
             gate=w.gate,
-            gate_options=config["gate_options"].get(w.gate, {}),
+            gate_options=gate_options_for(config, w.model, w.gate),
             regime=w.regime,
             finetune=config["finetune"],
             budget=config["budget"],

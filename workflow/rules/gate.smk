@@ -16,7 +16,7 @@ rule gate:
         runtime=30,
     params:
         options=lambda wc: json.dumps(
-            config["gate_options"].get(wc.gate, {}), sort_keys=True
+            gate_options_for(config, wc.model, wc.gate), sort_keys=True
         ),
         model=lambda wc: f"--model {gate_model(wc)}" if gate_model(wc) else "",
         calibration=lambda wc, input: (

@@ -18,6 +18,7 @@ import contextlib
 import weakref
 
 from gatedloop.backends.base import Backend, SamplingParams, truncate_at_stop
+from gatedloop.core.encoding import TextEncoder
 
 # Settings a config may pass (``vllm:`` section); everything else about the engine keeps vLLM's defaults.
 OPTIONS = {"tensor_parallel_size": int, "gpu_memory_utilization": float, "max_model_len": int, "enforce_eager": bool}
@@ -89,12 +90,13 @@ class VLLMScorer:
 
         self.backend = VLLMBackend(model_path, device=device or device_for("auto"), **options)
         self.tokenizer = self.backend.tokenizer
+        self.encoder = TextEncoder(self.tokenizer)  # the transformers scorer's token ids, exactly
         self.max_tokens = self.backend.context
 
     def single_token(self, gate: str, key: str, word: str) -> int:
-        from gatedloop.gates.self_gates import ModelScorer
+        from gatedloop.gates.self_gates import single_token
 
-        return ModelScorer.single_token(self, gate, key, word)
+        return single_token(self.encoder, gate, key, word)
 
     def _prompt_logprobs(self, token_lists: list[list[int]]) -> list[list[float]]:
         """Per sequence, the log-probability of each token after the first given the tokens before it."""
@@ -108,20 +110,16 @@ class VLLMScorer:
     def mean_logprob(self, samples, batch_size: int) -> list[float]:
         import math
 
-        encoded = []
-        for s in samples:
-            prompt = self.tokenizer(s.prompt).input_ids
-            completion = self.tokenizer(s.completion).input_ids
-            encoded.append((len(prompt), (prompt + completion)[: self.max_tokens]))
+        encoded = [self.encoder.pair(s.prompt, s.completion, max_tokens=self.max_tokens) for s in samples]
         scores = []
-        for (n_prompt, _), logprobs in zip(encoded, self._prompt_logprobs([t for _, t in encoded]), strict=True):
-            completion = logprobs[n_prompt - 1 :]  # logprobs[i] scores token i + 1
+        for sample, logprobs in zip(encoded, self._prompt_logprobs([e.ids for e in encoded]), strict=True):
+            completion = logprobs[sample.n_prompt - 1 :]  # logprobs[i] scores token i + 1
             scores.append(sum(completion) / len(completion) if completion else -math.inf)
         return scores
 
     def answer_margin(self, texts: list[str], yes: int, no: int, batch_size: int) -> list[float]:
         """logit(yes) - logit(no) after each text, as log p(yes) - log p(no) (the normalizer cancels)."""
-        lists = [self.tokenizer(t).input_ids[-(self.max_tokens - 1):] for t in texts]
+        lists = [self.encoder.keep_end(self.encoder.text(t), self.max_tokens - 1) for t in texts]
         with_answers = [tokens + [answer] for tokens in lists for answer in (yes, no)]
         logprobs = self._prompt_logprobs(with_answers)
         return [logprobs[2 * i][-1] - logprobs[2 * i + 1][-1] for i in range(len(texts))]

@@ -17,14 +17,18 @@ of the round-0 model, scored by it) and from then on accepts every sample scorin
 accepted there: a threshold calibrated once on round 0 and then fixed, so the drift of the self-gate's acceptance
 (the study's rubber stamp) shows instead of being normalised away by a per-round quantile.
 
-Answer words must be single tokens of the scoring model's tokenizer; otherwise the gate stops with an error naming
-the word and its tokens.
+Token ids come from gatedloop.core.encoding (one BOS at the start where the tokenizer uses one; the completion's
+tokens are exactly those after the prompt's). Answer words must be single tokens of the scoring model's tokenizer,
+as the model would write them after the question: config validation checks every model whose tokenizer exists
+before the run (per-model words: ``models.<name>.gate_options``), and the gate checks again, stopping with an error
+naming the word and its tokens.
 """
 
 from __future__ import annotations
 
 import math
 
+from gatedloop.core.encoding import TextEncoder
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
 SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
@@ -83,6 +87,21 @@ class _SelectingGate(Gate):
         return settings["keep_fraction"] if settings["mode"] == "quantile" else None
 
 
+def single_token(encoder: TextEncoder, gate: str, key: str, word: str) -> int:
+    """The answer word's one token id, as the model would write it after the question; an error naming the word
+    and its tokens otherwise."""
+    ids = encoder.continuation(word)
+    if len(ids) != 1:
+        raise ValueError(f"gate_options.{gate}.{key}: {word!r} is {len(ids)} tokens {token_pieces(encoder, ids)} in "
+                         f"this model's tokenizer; choose a word that is a single token (per model: "
+                         f"models.<name>.gate_options.{gate}.{key})")
+    return ids[0]
+
+
+def token_pieces(encoder: TextEncoder, ids: list[int]) -> list[str]:
+    return [encoder.tokenizer.decode([i]) for i in ids]
+
+
 class ModelScorer:
     """The scoring model, loaded once per gate run."""
 
@@ -91,17 +110,13 @@ class ModelScorer:
         from gatedloop.runtime import device_for
 
         self.tokenizer = load_tokenizer(model_path)
+        self.encoder = TextEncoder(self.tokenizer)
         self.model = load_model(model_path, device=device_for("auto"))
         config = self.model.config
         self.max_tokens = getattr(config, "n_positions", None) or config.max_position_embeddings
 
     def single_token(self, gate: str, key: str, word: str) -> int:
-        ids = self.tokenizer.encode(word, add_special_tokens=False)
-        if len(ids) != 1:
-            pieces = [self.tokenizer.decode([i]) for i in ids]
-            raise ValueError(f"gate_options.{gate}.{key}: {word!r} is {len(ids)} tokens {pieces} in this model's "
-                             "tokenizer; choose a word that is a single token")
-        return ids[0]
+        return single_token(self.encoder, gate, key, word)
 
     def _batches(self, token_lists: list[list[int]], batch_size: int):
         import torch
@@ -118,18 +133,13 @@ class ModelScorer:
         """Mean log-probability per completion token given the prompt; -inf for an empty completion."""
         import torch
 
-        encoded = []
-        for s in samples:
-            prompt = self.tokenizer(s.prompt).input_ids
-            completion = self.tokenizer(s.completion).input_ids
-            encoded.append((len(prompt), (prompt + completion)[: self.max_tokens]))
+        encoded = [self.encoder.pair(s.prompt, s.completion, max_tokens=self.max_tokens) for s in samples]
         scores: list[float] = []
-        lists = [tokens for _, tokens in encoded]
         offset = 0
-        for chunk, logits in self._batches(lists, batch_size):
+        for chunk, logits in self._batches([e.ids for e in encoded], batch_size):
             logprobs = torch.log_softmax(logits, dim=-1)
             for i, tokens in enumerate(chunk):
-                n_prompt = encoded[offset + i][0]
+                n_prompt = encoded[offset + i].n_prompt
                 targets = torch.tensor(tokens[n_prompt:])
                 if len(targets) == 0:
                     scores.append(-math.inf)
@@ -141,7 +151,7 @@ class ModelScorer:
 
     def answer_margin(self, texts: list[str], yes: int, no: int, batch_size: int) -> list[float]:
         """logit(yes) - logit(no) at the position after each text."""
-        lists = [self.tokenizer(t).input_ids[-self.max_tokens :] for t in texts]
+        lists = [self.encoder.keep_end(self.encoder.text(t), self.max_tokens) for t in texts]
         margins: list[float] = []
         for chunk, logits in self._batches(lists, batch_size):
             for i, tokens in enumerate(chunk):

@@ -1,0 +1,1 @@
+"""Library pieces shared by several stages (the package's top level is kept for the stage CLIs)."""
