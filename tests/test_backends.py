@@ -97,3 +97,32 @@ def test_the_vllm_backend_without_vllm_says_how_to_install_it(tiny_model_dir):
         pytest.skip("vLLM is installed here")
     with pytest.raises(RuntimeError, match="the vllm backend needs vLLM.*make vllm-env"):
         BACKENDS.get("vllm")(str(tiny_model_dir))
+
+
+def test_a_continuation_keeps_the_space_a_sentencepiece_tokenizer_drops_when_decoding_alone():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    from gatedloop.backends.base import decode_continuation
+
+    core = Tokenizer(models.BPE(unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")  # Llama's: a dummy space before the text
+    core.decoder = decoders.Metaspace(prepend_scheme="first")
+    core.train_from_iterator(["x = 1 return x if x else y return y " * 50], trainer=trainers.BpeTrainer(
+        vocab_size=120, special_tokens=["<unk>", "<s>"], show_progress=False))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>", bos_token="<s>")
+    prompt_ids = tokenizer("x = 1").input_ids
+    whole = tokenizer("x = 1 return x").input_ids
+    assert whole[: len(prompt_ids)] == prompt_ids
+    new_ids = whole[len(prompt_ids):]
+    assert tokenizer.decode(new_ids) == "return x"  # the first token's space is dropped when decoded alone
+    assert decode_continuation(tokenizer, prompt_ids, new_ids) == " return x"
+
+
+def test_a_byte_level_continuation_decodes_as_before(tiny_model_dir):
+    from gatedloop.backends.base import decode_continuation
+    from gatedloop.models import load_tokenizer
+
+    tokenizer = load_tokenizer(tiny_model_dir)
+    prompt_ids, new_ids = tokenizer("def f(x):").input_ids, tokenizer("\n    return x + 1").input_ids
+    assert decode_continuation(tokenizer, prompt_ids, new_ids) == tokenizer.decode(new_ids) == "\n    return x + 1"

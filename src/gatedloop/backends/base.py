@@ -24,6 +24,18 @@ class SamplingParams:
         return self.temperature == 0.0
 
 
+def decode_continuation(tokenizer, prompt_ids: list[int], new_ids: list[int]) -> str:
+    """The text of ``new_ids`` as it continues the prompt. Decoding them alone loses text with SentencePiece
+    tokenizers (Llama, CodeLlama), which drop the space their first token carries: a completion that opens with
+    four spaces of indentation came back with three. Decoding prompt and completion together and cutting the
+    prompt's text off keeps it; a byte-level tokenizer (GPT-2) gives the same text either way."""
+    prompt_text = tokenizer.decode(prompt_ids, skip_special_tokens=True)
+    full_text = tokenizer.decode([*prompt_ids, *new_ids], skip_special_tokens=True)
+    if full_text.startswith(prompt_text):
+        return full_text[len(prompt_text):]
+    return tokenizer.decode(new_ids, skip_special_tokens=True)  # a character split across the boundary
+
+
 def truncate_at_stop(text: str, stop: list[str]) -> str:
     cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
     return text[:cut]

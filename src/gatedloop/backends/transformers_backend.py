@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gatedloop.backends.base import Backend, SamplingParams, truncate_at_stop
+from gatedloop.backends.base import Backend, SamplingParams, decode_continuation, truncate_at_stop
 from gatedloop.models import load_model, load_tokenizer
 
 
@@ -87,7 +87,8 @@ class TransformersBackend(Backend):
                     pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
                     **sampling,
                 )
-            new_tokens = output[:, encoded["input_ids"].shape[1] :]
-            texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            width = encoded["input_ids"].shape[1]
+            texts = [decode_continuation(self.tokenizer, row[:width].tolist(), row[width:].tolist())
+                     for row in output]
             completions += [truncate_at_stop(t, params.stop) for t in texts]
         return completions
