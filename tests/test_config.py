@@ -38,6 +38,10 @@ def test_defaults_are_filled_from_the_schema():
         ({"generate": {"backend": "tgi"}}, "config key 'generate.backend': unknown backend 'tgi'"),
         ({"models": {"m": {"source": "magic"}}}, "config key 'models.m.source': unknown model source 'magic'"),
         ({"gate_options": {"magic": {}}}, "config key 'gate_options': unknown gate 'magic'"),
+        ({"score": {"stop": {"humaneval": ["\n"]}}}, "config key 'score.stop.humaneval': 'humaneval' is not in "
+                                                     "score.benchmarks (microtasks)"),
+        ({"score": {"stop": ["\ndef "]}}, "config key 'score.stop'"),
+        ({"score": {"stop": {"microtasks": [""]}}}, "config key 'score.stop.microtasks[0]'"),
     ],
 )
 def test_bad_config_names_the_key(change, expected):

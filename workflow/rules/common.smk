@@ -201,6 +201,24 @@ def benchmark_options(benchmark):
     )
 
 
+def score_stop(wildcards):
+    """One score job's stop strings: the config's list for its benchmark (score.stop), else the benchmark's own for
+    the model's prompt format. Per job: the command shows it, and a change reruns only that benchmark.
+    """
+    chosen = config["score"]["stop"].get(wildcards.benchmark)
+    if chosen is not None:
+        return chosen
+    prompt_format = config["models"][wildcards.model]["prompt_format"]
+    return BENCHMARK_CLASSES.get(wildcards.benchmark).default_stop(prompt_format)
+
+
+def score_sampling(wildcards):
+    """The score section as flags, with this job's stop strings (same flags as one shared list gave before)."""
+    settings = {**config["score"], "stop": score_stop(wildcards)}
+    drop = ("benchmarks", "backend", "timeout_s", "data", "livecodebench", "max_tasks")
+    return cli(settings, *drop)
+
+
 def benchmark_args():
     """--benchmark NAME[=FILE] for every scored benchmark."""
     return " ".join(

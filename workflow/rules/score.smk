@@ -18,15 +18,7 @@ rule score:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=cli(
-            config["score"],
-            "benchmarks",
-            "backend",
-            "timeout_s",
-            "data",
-            "livecodebench",
-            "max_tasks",
-        ),
+        sampling=score_sampling,
         max_tasks=(
             f"--max-tasks {config['score']['max_tasks']}"
             if config["score"]["max_tasks"]

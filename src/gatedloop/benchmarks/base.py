@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from gatedloop.backends.base import DEFAULT_STOP
 from gatedloop.io import iter_jsonl
 from gatedloop.sandbox import with_tests
 
@@ -37,6 +38,20 @@ class Benchmark(ABC):
     option_defaults: dict = {}  # benchmark-specific settings (config: score.<benchmark>)
     required_fields: tuple[str, ...] = ()  # what each line of a local data file must have
     id_field = "task_id"
+
+    @classmethod
+    def default_stop(cls, prompt_format: str) -> list[str]:
+        """Where a completion of this benchmark's prompt ends, per prompt format (config ``score.stop.<name>``
+        overrides it). Raw: HumanEval-style continuations end where top-level code starts. Chat: the model ends its
+        turn, and the program is extracted from the answer."""
+        return list(DEFAULT_STOP) if prompt_format == "raw" else []
+
+    def chat_solution(self, task: BenchmarkTask, answer: str) -> str:
+        """The self-contained program in a chat answer that began inside a code block (evalplus's sanitizer:
+        the entry point and what it needs)."""
+        from gatedloop.prompts import solution_from_answer
+
+        return solution_from_answer(answer, getattr(task, "entry_point", None))
 
     @classmethod
     def check_data(cls, path: str | Path) -> None:

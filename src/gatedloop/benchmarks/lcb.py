@@ -3,8 +3,9 @@ window from config), graded like LiveCodeBench's own grader (see ``lcb_harness.p
 
 Data: ``data`` is a JSONL file of rows of ``livecodebench/code_generation_lite`` (question_id, question_title,
 question_content, platform, contest_date, starter_code, difficulty, public_test_cases, private_test_cases,
-metadata; private tests as JSON or as the hub's base64/zlib/pickle encoding). Without a file, the hub dataset
-through ``datasets`` where the network allows; offline, an error that says how to provide the file.
+metadata; private tests as JSON or as the hub's base64/zlib/pickle encoding). Without a file, the release's JSONL
+files of the hub dataset (``release_version``; ``revision`` pins a commit) through ``huggingface_hub``'s cache,
+which ``HF_HUB_OFFLINE=1`` reads without network; a failed download says what failed and how to provide the rows.
 
 Prompts use LiveCodeBench's generic question template and end inside a Python code block, so a base model writes
 the program and a completion ends at the closing backticks.
@@ -16,7 +17,9 @@ import ast
 import base64
 import hashlib
 import json
+import os
 import pickle
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from gatedloop.io import iter_jsonl
 
 HARNESS = Path(__file__).with_name("lcb_harness.py").read_text()
 HUB_DATASET = "livecodebench/code_generation_lite"
+CODE_FENCE = "```"
 # The grader's prelude: every program sees these names (star imports first, then the modules themselves).
 PRELUDE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
                    "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing")
@@ -69,6 +73,33 @@ def wrapped_stdio_program(code: str) -> str:
     return PRELUDE + "\n" + "\n".join(ast.unparse(s) for s in imports) + "\n" + ast.unparse(function)
 
 
+def release_file_number(name: str) -> int:
+    """test.jsonl -> 1, test5.jsonl -> 5; 0 for any other file."""
+    match = re.fullmatch(r"test(\d*)\.jsonl", name)
+    return (int(match[1]) if match[1] else 1) if match else 0
+
+
+def release_file(number: int) -> str:
+    return "test.jsonl" if number == 1 else f"test{number}.jsonl"
+
+
+def release_files(tag: str) -> list[str]:
+    """The hub files a release tag reads, as the dataset's loading script (``code_generation_lite.py``,
+    ``ALLOWED_FILES``) maps them: ``release_vN`` every increment up to N (test.jsonl .. testN.jsonl), ``vN`` the
+    N-th increment alone, ``vN_vM`` increments N to M. ``release_latest`` needs the hub's file list."""
+    cumulative = re.fullmatch(r"release_v(\d+)", tag)
+    single = re.fullmatch(r"v(\d+)", tag)
+    span = re.fullmatch(r"v(\d+)_v(\d+)", tag)
+    if cumulative and int(cumulative[1]) >= 1:
+        return [release_file(n) for n in range(1, int(cumulative[1]) + 1)]
+    if single and int(single[1]) >= 1:
+        return [release_file(int(single[1]))]
+    if span and 1 <= int(span[1]) < int(span[2]):
+        return [release_file(n) for n in range(int(span[1]), int(span[2]) + 1)]
+    raise ValueError(f"config key 'score.livecodebench.release_version': {tag!r} is not a release tag of "
+                     f"{HUB_DATASET} (release_vN, vN, vN_vM with N < M, or release_latest)")
+
+
 def decode_tests(field: str) -> list[dict]:
     try:
         return json.loads(field)
@@ -93,7 +124,7 @@ class LCBTask(BenchmarkTask):
     test_timeout: int = 6
 
     def program(self, completion: str) -> str:
-        return self.check_program(completion.split("```")[0])
+        return self.check_program(completion.split(CODE_FENCE)[0])
 
     def check_program(self, solution: str) -> str:
         if self.fn_name is None:  # stdin program: wrapped into a function, as the grader does
@@ -111,23 +142,84 @@ class LiveCodeBenchBenchmark(Benchmark):
 
     name = "livecodebench"
     needs_preparation = True
-    option_defaults = {"release_version": "release_v1", "start_date": None, "end_date": None, "timeout_s": 6}
+    option_defaults = {"release_version": "release_v1", "start_date": None, "end_date": None, "timeout_s": 6,
+                       "revision": None}
+
+    @classmethod
+    def default_stop(cls, prompt_format: str) -> list[str]:
+        """Both prompt formats open a Python code block, so an answer ends at its closing fence: no stop that cuts
+        a program (a stdin program's ``def main``, ``import sys``, ``print``, comments all stay)."""
+        return [CODE_FENCE]
+
+    def chat_solution(self, task: BenchmarkTask, answer: str) -> str:
+        """The code block as the model wrote it, as LiveCodeBench's own ``extract_code`` takes it: evalplus's
+        sanitizer would keep only definitions and drop a stdin program's top-level ``main()`` and ``print``."""
+        return answer.split(CODE_FENCE)[0]
 
     def _rows(self) -> list[tuple[str, dict]]:
         if self.data:
             return list(self._file_rows(Path(self.data)))
-        try:
-            import datasets
+        return [row for path in self.hub_files() for row in self._file_rows(path)]
 
-            rows = datasets.load_dataset(HUB_DATASET, split="test", version_tag=self.options["release_version"],
-                                         trust_remote_code=True)
-        except Exception as exc:  # offline: a connection or hub error, whatever datasets wraps it in
+    def hub_files(self) -> list[Path]:
+        """The release's JSONL files of the hub dataset, downloaded into (or found in) the Hugging Face cache. The
+        files are read directly: ``datasets`` >= 4 no longer runs the dataset's loading script."""
+        from huggingface_hub import hf_hub_download
+
+        revision = self._revision()
+        paths = []
+        for name in self._release_files(revision):
+            try:
+                paths.append(Path(hf_hub_download(HUB_DATASET, name, repo_type="dataset", revision=revision)))
+            except Exception as exc:
+                raise BenchmarkDataMissing(self._download_error(name, revision, exc)) from None
+        return paths
+
+    def _revision(self) -> str | None:
+        revision = self.options["revision"]
+        return None if revision is None else str(revision)
+
+    def _release_files(self, revision: str | None) -> list[str]:
+        tag = str(self.options["release_version"])
+        if tag != "release_latest":
+            return release_files(tag)
+        from huggingface_hub import list_repo_files
+
+        try:
+            names = list_repo_files(HUB_DATASET, repo_type="dataset", revision=revision)
+        except Exception as exc:  # the file list is the hub's answer: no cache holds it
             raise BenchmarkDataMissing(
-                f"benchmark 'livecodebench': could not load {HUB_DATASET} ({self.options['release_version']}) "
-                f"from the hub ({type(exc).__name__}: {exc}). Offline, export its rows to a JSONL file (one row "
-                f"per line, the dataset's own fields) and set score.data.livecodebench: PATH in the config (or pass "
-                f"--data PATH to python -m gatedloop.score).") from None
-        return [(f"{HUB_DATASET}[{i}]", dict(row)) for i, row in enumerate(rows)]
+                f"benchmark 'livecodebench': release_latest needs the file list of {HUB_DATASET}, and the hub did not "
+                f"give it ({type(exc).__name__}: {exc}). Name the release instead (config key "
+                f"score.livecodebench.release_version: release_vN, whose files the cache may hold).") from None
+        return sorted((n for n in names if release_file_number(n)), key=release_file_number)
+
+    def _download_error(self, name: str, revision: str | None, exc: Exception) -> str:
+        """What failed, in words: the hub client's error classes tell a missing file from a missing connection."""
+        from huggingface_hub import errors
+
+        where = f"{HUB_DATASET} at revision {revision or 'main'}"
+        cause = f"({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
+        if isinstance(exc, (errors.LocalEntryNotFoundError, errors.OfflineModeIsEnabled)):
+            why = ("HF_HUB_OFFLINE is set and the file is not in the Hugging Face cache"
+                   if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+                   else "the hub could not be reached and the file is not in the Hugging Face cache")
+            return (f"benchmark 'livecodebench': could not load {name} of {where} "
+                    f"({self.options['release_version']}): {why} {cause}. Download it where the network allows "
+                    f"(huggingface-cli download {HUB_DATASET} {name} --repo-type dataset"
+                    f"{' --revision ' + revision if revision else ''}) into the same cache (HF_HOME), or give a "
+                    f"JSONL file of its rows: score.data.livecodebench: PATH in the config (--data PATH to "
+                    f"python -m gatedloop.score).")
+        if isinstance(exc, errors.GatedRepoError | errors.RepositoryNotFoundError):
+            why = "the hub has no such dataset, or it needs a login this machine lacks"
+        elif isinstance(exc, errors.RevisionNotFoundError):
+            why = f"the dataset has no revision {revision!r} (config key score.livecodebench.revision)"
+        elif isinstance(exc, errors.EntryNotFoundError):
+            why = (f"the dataset has no file {name} at this revision, which release "
+                   f"{self.options['release_version']!r} needs (config key score.livecodebench.release_version)")
+        else:
+            why = "the download failed"
+        return f"benchmark 'livecodebench': could not load {name} of {where}: {why} {cause}."
 
     @staticmethod
     def _file_rows(path: Path):
@@ -171,4 +263,8 @@ class LiveCodeBenchBenchmark(Benchmark):
                   "source": self.data or f"{HUB_DATASET} ({self.options['release_version']})"}
         if self.data:
             record["sha256"] = hashlib.sha256(Path(self.data).read_bytes()).hexdigest()
+        else:  # the cache keeps files under snapshots/<commit>/: the commit a moving revision (main) resolved to
+            files = self.hub_files()
+            record.update(files=[f.name for f in files], commit=files[0].parent.name,
+                          revision=self._revision() or "main")
         return record

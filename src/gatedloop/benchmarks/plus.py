@@ -96,6 +96,17 @@ class EvalPlusBenchmark(Benchmark):
     required_fields = ("task_id", "prompt", "contract", "entry_point", "canonical_solution", "base_input",
                        "plus_input", "atol")
 
+    @classmethod
+    def default_stop(cls, prompt_format: str) -> list[str]:
+        """evalplus's own stop strings (evalplus 0.3.1, ``evalplus/provider/utility.py``: ``EOS`` plus
+        ``extra_eos_for_direct_completion(dataset)`` for base models, ``EOS`` plus the closing code fence for chat
+        models, as ``provider/hf.py`` and ``provider/vllm.py`` add them). MBPP's base list cuts at a new docstring or
+        assert, never at ``import`` or ``def``: its prompt is a docstring, and the model writes the whole module."""
+        from evalplus.provider.utility import EOS, extra_eos_for_direct_completion
+
+        extra = extra_eos_for_direct_completion(cls.dataset) if prompt_format == "raw" else ["\n```\n"]
+        return [*EOS, *extra]
+
     def _module(self):
         return importlib.import_module(f"evalplus.data.{self.dataset}")
 
