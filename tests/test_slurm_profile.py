@@ -33,6 +33,21 @@ def test_a_dry_run_with_the_profile_puts_model_jobs_on_gpus(tmp_path):
     assert any("mem_mb=64000" in x and "runtime=720" in x for x in resources["finetune"])
 
 
+def test_profile_slurm_typed_at_the_checkouts_root_finds_the_profile(tmp_path):
+    """`snakemake --profile slurm` looks for ./slurm, not profiles/slurm: the checkout's root has a link to it.
+    (--directory keeps this test's run state out of the checkout; the profile is found before it applies.)"""
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
+    literal = [sys.executable, "-m", "snakemake", "--profile", "slurm"]
+    result = subprocess.run([*literal, "-n", "--directory", str(tmp_path), "--configfile",
+                             str(REPO / "config/integration.yaml")], cwd=REPO, capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert os.path.samefile(REPO / "slurm/config.yaml", REPO / "profiles/slurm/config.yaml")
+    plan = result.stdout + result.stderr
+    finetune = r"rule finetune:[^\n]*\n(?:    .*\n)*?    resources: .*slurm_partition=gpu.*gpu=1"
+    assert re.search(finetune, plan), plan[-3000:]
+
+
 def test_make_installs_the_profile_for_plain_profile_slurm(tmp_path):
     result = subprocess.run(["make", "-s", "slurm-profile", f"SNAKEMAKE_PROFILES={tmp_path}"], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
