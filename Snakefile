@@ -78,9 +78,13 @@ onsuccess:
         release(os.getcwd())
 
 
+# Last words of a failed run: which jobs failed, their logs, and the command that retries them (gatedloop.failures).
 onerror:
     if workflow.is_main_process:
         release(os.getcwd())
+        from gatedloop.failures import print_summary
+
+        print_summary(workflow)
 
 
 include: "workflow/rules/common.smk"
