@@ -44,6 +44,7 @@ config.update(_validated)
 if workflow.is_main_process:
     from gatedloop.runlock import (
         clear_before_execution,
+        orphan_note,
         record_holder,
         release,
         slurm_run_name,
@@ -57,7 +58,10 @@ if workflow.is_main_process:
 # in per-rule software environments (--sdm conda/apptainer): they must run their environment's interpreter.
 onstart:
     if workflow.is_main_process:
-        record_holder(os.getcwd(), slurm_run=slurm_run_name(workflow))
+        _slurm_run = slurm_run_name(workflow)
+        record_holder(os.getcwd(), slurm_run=_slurm_run)
+        if _slurm_run:
+            print(orphan_note(_slurm_run), file=sys.stderr)
     if (
         config["warm_start"]
         and workflow.local_exec

@@ -184,6 +184,12 @@ def slurm_run_name(workflow) -> str | None:
     return getattr(executor, "run_uuid", None)
 
 
+def orphan_note(slurm_run: str) -> str:
+    """Said when a SLURM run starts: a killed driver does not cancel the jobs it submitted."""
+    return (f"gatedloop: this run's SLURM jobs are named {slurm_run}. If this process is killed they keep running"
+            f" (and a rerun would submit the same jobs again): `scancel --name={slurm_run}` cancels them.")
+
+
 def unlock_command() -> str:
     """This command line with --unlock (a dry run's -n dropped: unlocking is what it is for)."""
     args = [a for a in sys.argv[1:] if a not in ("-n", "--dry-run", "--dryrun")]
