@@ -42,15 +42,18 @@ config.clear()
 config.update(_validated)
 
 # A run killed with SIGKILL leaves Snakemake's directory locks behind, and the next run would refuse to start.
-# Each run records its process (onstart); locks whose run is gone are removed here (gatedloop.runlock).
+# Each run records its holder (onstart: host, boot, process); a real execution (not a dry run, --summary,
+# --report, ...) first removes locks whose holder is provably gone on this host (gatedloop.runlock).
 if workflow.is_main_process:
-    from gatedloop.runlock import clear_stale_locks, record_holder, release
+    from gatedloop.runlock import (
+        clear_before_execution,
+        orphan_note,
+        record_holder,
+        release,
+        slurm_run_name,
+    )
 
-    if clear_stale_locks(os.getcwd()):
-        print(
-            "gatedloop: removed the directory locks of a run that was killed; resuming",
-            file=sys.stderr,
-        )
+    clear_before_execution(workflow)
 
 
 # Local runs fork every job from one process that has imported torch/transformers already (gatedloop.warm):
@@ -58,7 +61,10 @@ if workflow.is_main_process:
 # in per-rule software environments (--sdm conda/apptainer): they must run their environment's interpreter.
 onstart:
     if workflow.is_main_process:
-        record_holder(os.getcwd())
+        _slurm_run = slurm_run_name(workflow)
+        record_holder(os.getcwd(), slurm_run=_slurm_run)
+        if _slurm_run:
+            print(orphan_note(_slurm_run), file=sys.stderr)
     if (
         config["warm_start"]
         and workflow.local_exec
@@ -79,9 +85,13 @@ onsuccess:
         release(os.getcwd())
 
 
+# Last words of a failed run: which jobs failed, their logs, and the command that retries them (gatedloop.failures).
 onerror:
     if workflow.is_main_process:
         release(os.getcwd())
+        from gatedloop.failures import print_summary
+
+        print_summary(workflow)
 
 
 include: "workflow/rules/common.smk"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -42,3 +43,31 @@ def test_the_manifest_records_what_made_a_round(tmp_path, tiny_model_dir):
     assert manifest["data"]["microtasks"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
     provenance = manifest["provenance"]
     assert provenance["packages"]["torch"] and provenance["hardware"]["cpus"] >= 1 and "git_commit" in provenance
+
+
+def test_the_manifest_records_the_hardware_of_the_jobs_that_made_the_round_not_its_own(tmp_path):
+    """Under SLURM the manifest is a local rule on the login node; fine-tuning and scoring ran on GPU nodes. Each
+    stage's summary carries the provenance of the process that wrote it (here a real process in another SLURM
+    job's environment), and the manifest lists them per stage."""
+    run = tmp_path / "round1"
+    (run / "score").mkdir(parents=True)
+    stage_job = subprocess.run(
+        [sys.executable, "-c", "import json, torch; from gatedloop.provenance import environment; "
+                               "print(json.dumps(environment()))"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "SLURM_JOB_ID": "4242"})
+    assert stage_job.returncode == 0, stage_job.stderr
+    on_node = json.loads(stage_job.stdout)
+    (run / "finetune.json").write_text(json.dumps({"steps": 8, "provenance": on_node}))
+    (run / "score/microtasks.json").write_text(json.dumps({"pass_at_1": 0.5, "provenance": on_node}))
+    (run / "samples.jsonl").write_text('{"id": "a"}\n')
+    out = run / "manifest.json"
+    env = {k: v for k, v in os.environ.items() if k != "SLURM_JOB_ID"}  # the login node is no SLURM job
+    result = subprocess.run([sys.executable, "-m", "gatedloop.manifest", "--run-dir", str(run), "--settings", "{}",
+                             "--seeds", "{}", "--out", str(out)], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(out.read_text())
+    assert set(manifest["stages"]) == {"finetune.json", "score/microtasks.json"}
+    for stage in manifest["stages"].values():
+        assert stage["hardware"]["slurm_job_id"] == "4242" and stage["hardware"]["cpus"] >= 1
+        assert stage["packages"]["torch"] and "git_commit" in stage
+    assert "slurm_job_id" not in manifest["provenance"]["hardware"]  # the manifest's own job, kept apart

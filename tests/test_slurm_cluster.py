@@ -85,6 +85,9 @@ def test_every_job_runs_through_sbatch_and_results_equal_a_local_run(cluster, tm
     assert len(ours) == expected and all(job["JobState"] == "COMPLETED" for job in ours), ours
     # GPU rules went to the gpu partition asking one GPU; CPU rules to the cpu partition asking none.
     asked = {job["JobId"]: job for job in cluster.recent_jobs()}
+    # The run said its jobs' name, and the scancel that cancels them if the driver is killed (orphans).
+    named = re.search(r"this run's SLURM jobs are named (\S+)\. .*`scancel --name=\1`", on_slurm.stderr)
+    assert named and all(asked[job["JobId"]]["JobName"] == named[1] for job in ours), on_slurm.stderr[-3000:]
     on_gpus = [asked[job["JobId"]] for job in ours if job["Partition"] == "gpu"]
     assert len(on_gpus) == sum(n for rule, n in jobs.items() if rule in GPU_RULES)
     assert all("gpu:1" in job.get("TresPerJob", "") for job in on_gpus)

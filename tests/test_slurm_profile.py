@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import yaml
 from conftest import REPO
 
 GPU_RULES = {"generate", "generate_shared", "gate", "finetune", "score", "score_base", "audit", "audit_base",
@@ -33,8 +34,53 @@ def test_a_dry_run_with_the_profile_puts_model_jobs_on_gpus(tmp_path):
     assert any("mem_mb=64000" in x and "runtime=720" in x for x in resources["finetune"])
 
 
+def test_profile_slurm_typed_at_the_checkouts_root_finds_the_profile(tmp_path):
+    """`snakemake --profile slurm` looks for ./slurm, not profiles/slurm: the checkout's root has a link to it.
+    (--directory keeps this test's run state out of the checkout; the profile is found before it applies.)"""
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
+    literal = [sys.executable, "-m", "snakemake", "--profile", "slurm"]
+    result = subprocess.run([*literal, "-n", "--directory", str(tmp_path), "--configfile",
+                             str(REPO / "config/integration.yaml")], cwd=REPO, capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert os.path.samefile(REPO / "slurm/config.yaml", REPO / "profiles/slurm/config.yaml")
+    plan = result.stdout + result.stderr
+    finetune = r"rule finetune:[^\n]*\n(?:    .*\n)*?    resources: .*slurm_partition=gpu.*gpu=1"
+    assert re.search(finetune, plan), plan[-3000:]
+
+
 def test_make_installs_the_profile_for_plain_profile_slurm(tmp_path):
     result = subprocess.run(["make", "-s", "slurm-profile", f"SNAKEMAKE_PROFILES={tmp_path}"], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "slurm/config.yaml").read_text() == (REPO / "profiles/slurm/config.yaml").read_text()
+
+
+def planned_runtimes(workdir, attempt: int) -> dict[str, set[int]]:
+    """Rule -> the runtimes (minutes) its jobs ask in a dry run with the profile, as on retry `attempt`."""
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+                             str(workdir), "--profile", str(REPO / "profiles/slurm"), "--configfile",
+                             str(REPO / "config/integration.yaml"), "-n", "--attempt", str(attempt)],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    runtimes: dict[str, set[int]] = {}
+    for block in re.split(r"\n(?=rule \w+:)", result.stdout + result.stderr):
+        name = re.match(r"rule (\w+):", block.strip())
+        found = re.search(r"resources: .*\bruntime=(\d+)", block)
+        if name and found:
+            runtimes.setdefault(name[1], set()).add(int(found[1]))
+    return runtimes
+
+
+def test_no_retry_asks_past_a_day_and_one_failed_job_does_not_stop_the_rest(tmp_path):
+    """Retries escalate the time limit, but never past 24 h (a common partition limit: a job asking more is
+    refused at submission, or pends forever); fine-tuning, the longest, gets 12 h then 24 h."""
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    assert profile["keep-going"] is True
+    last_attempt = profile["retries"] + 1
+    by_attempt = {attempt: planned_runtimes(tmp_path, attempt) for attempt in range(1, last_attempt + 1)}
+    assert by_attempt[1]["finetune"] == {720} and by_attempt[2]["finetune"] == {1440}
+    for attempt, runtimes in by_attempt.items():
+        too_long = {rule: asked for rule, asked in runtimes.items() if max(asked) > 24 * 60}
+        assert not too_long, (attempt, too_long)

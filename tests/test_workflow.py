@@ -448,8 +448,8 @@ def _stage_running(workdir: Path, stage: str) -> bool:
 
 def test_a_run_killed_in_each_long_stage_resumes_to_the_same_metrics(finished_run, tmp_path):
     """SIGKILL to the whole run (its process group) while pre-training, generation, fine-tuning and scoring run in
-    turn; the plain command, rerun each time, resumes (stale locks cleared, incomplete outputs redone) and the
-    finished metrics table equals the uninterrupted run's, byte for byte."""
+    turn; a dry run in between leaves the locks; the plain command, rerun each time, resumes (stale locks cleared,
+    incomplete outputs redone) and the finished metrics table equals the uninterrupted run's, byte for byte."""
     import signal
     import time
 
@@ -471,6 +471,10 @@ def test_a_run_killed_in_each_long_stage_resumes_to_the_same_metrics(finished_ru
         run.wait(timeout=60)
         run.stderr.close()
         assert not (workdir / "results/metrics.csv").exists()
+        if stage == "pretrain":  # a dry run (another login, a check of the plan) must not unlock a live run's dir
+            locks = sorted((workdir / ".snakemake/locks").iterdir())
+            assert locks and subprocess.run([*cmd, "-n"], cwd=workdir, env=env, capture_output=True).returncode == 0
+            assert sorted((workdir / ".snakemake/locks").iterdir()) == locks
     final = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=1500)
     assert final.returncode == 0, final.stderr[-5000:]
     assert "removed the directory locks of a run that was killed" in final.stderr

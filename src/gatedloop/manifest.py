@@ -11,7 +11,12 @@ CLI: ``python -m gatedloop.manifest --run-dir DIR --settings JSON --seeds JSON [
   it started from; files over ``--hash-limit-mb`` (merged weights of large models) get size and modification time
   instead; with ``finetune.keep_merged: false`` the round's model is an adapter chain, whose few files are hashed;
 * ``data``: SHA-256 of each benchmark data file given;
-* ``provenance``: git commit, package versions, Python, and the hardware (CPU, GPUs) of the job that wrote it.
+* ``provenance``: git commit, package versions, Python and hardware of the job that wrote the manifest (a local
+  rule: under SLURM, the login node);
+* ``stages``: per output of the round that records its provenance (``finetune.json``, ``score/<benchmark>.json``,
+  ``audit.json``, ``analysis.json``), the hardware (node, CPUs, GPUs, SLURM job id), git commit and packages of
+  the job that made it: where the round's numbers were computed. Generation and gating write no summary and are
+  not listed.
 """
 
 from __future__ import annotations
@@ -19,8 +24,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,17 +52,20 @@ def hash_tree(root: Path, limit_bytes: int, skip: tuple[str, ...] = ()) -> dict[
     return out
 
 
-def hardware() -> dict:
-    info = {"cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "node": platform.node()}
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-            info["cuda"] = torch.version.cuda
-    except ImportError:
-        pass
-    return info
+def stage_provenance(run_dir: Path) -> dict[str, dict]:
+    """Relative path -> the ``provenance`` record of each JSON summary in the round that carries one."""
+    stages = {}
+    for path in sorted(run_dir.rglob("*.json")) if run_dir.is_dir() else []:
+        relative = path.relative_to(run_dir).as_posix()
+        if relative.split("/")[0] == "model" or relative == "manifest.json" or path.name.startswith("."):
+            continue
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and isinstance(record.get("provenance"), dict):
+            stages[relative] = record["provenance"]
+    return stages
 
 
 def build(run_dir: Path, settings: dict, seeds: dict, model_dir: Path | None, data: dict[str, str],
@@ -75,7 +81,8 @@ def build(run_dir: Path, settings: dict, seeds: dict, model_dir: Path | None, da
         "files": files,
         "start_model": {"path": str(model_dir), "files": hash_tree(model_dir, limit_bytes)} if model_dir else None,
         "data": {name: {"path": path, "sha256": file_digest(path)} for name, path in sorted(data.items())},
-        "provenance": {**environment(), "hardware": hardware()},
+        "provenance": environment(),
+        "stages": stage_provenance(run_dir),
     }
     return manifest
 
