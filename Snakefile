@@ -85,11 +85,11 @@ onsuccess:
         release(os.getcwd())
 
 
-# Last words of a failed run: which jobs failed, their logs, and the command that retries them (gatedloop.failures).
+# Last words of a failed run: which jobs failed, their logs, and the command that retries them (gatedloop.core.failures).
 onerror:
     if workflow.is_main_process:
         release(os.getcwd())
-        from gatedloop.failures import print_summary
+        from gatedloop.core.failures import print_summary
 
         print_summary(workflow)
 
