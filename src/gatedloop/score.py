@@ -28,7 +28,7 @@ from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_json, write_jsonl
 from gatedloop.prompts import PROMPT_FORMATS, chat_prompt, solution_from_answer
 from gatedloop.provenance import environment
-from gatedloop.runtime import device_for, set_threads
+from gatedloop.runtime import DTYPES, device_for, set_threads
 from gatedloop.sandbox import Limits, isolation, run_programs
 from gatedloop.warm import run_cli
 
@@ -83,13 +83,13 @@ def _verdict_rows(tasks_and_programs: list[tuple[BenchmarkTask, int, str]], limi
 def score(model: str, benchmark_name: str, data: str | None, params: SamplingParams, backend: str,
           device: str, limits: Limits, workers: int, seed: int = 0, n_samples: int = 1,
           ks: Sequence[int] = (1,), options: dict | None = None,
-          prompt_format: str = "raw", max_tasks: int | None = None) -> tuple[list[dict], dict]:
+          prompt_format: str = "raw", max_tasks: int | None = None, dtype: str = "auto") -> tuple[list[dict], dict]:
     if n_samples > 1 and params.greedy:
         raise ValueError("--n-samples > 1 needs sampling (--temperature > 0): greedy samples are all the same")
     tasks = load(benchmark_name, data, options).tasks()[:max_tasks]
     expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
-    generator = open_backend(backend, model, device=device)
+    generator = open_backend(backend, model, device=device, dtype=dtype)
     if prompt_format == "chat":  # the answer ends where the model ends its turn, not at a code stop sequence
         prompts = [chat_prompt(generator.tokenizer, task.prompt) for task, _ in expanded]
         params = replace(params, stop=[])
@@ -146,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--k", type=int, nargs="+", default=[1], help="report pass@k for these k")
     parser.add_argument("--backend", default="transformers")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES,
+                        help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout-s", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=1)
@@ -190,7 +192,8 @@ def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
         params = dataclass_from_args(SamplingParams, args)
         rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
                               limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k,
-                              options=options, prompt_format=args.prompt_format, max_tasks=args.max_tasks)
+                              options=options, prompt_format=args.prompt_format, max_tasks=args.max_tasks,
+                              dtype=args.dtype)
     return rows, summary
 
 
