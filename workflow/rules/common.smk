@@ -53,6 +53,47 @@ def cli(settings, *drop):
     )
 
 
+def model_batch(model, stage):
+    """The model's own batch size for a stage (models.<name>.batch_sizes), or None where the global one applies."""
+    return config["models"][model]["batch_sizes"].get(stage)
+
+
+def sampling_args(section, model, stage, *drop):
+    """A sampling section as flags, with the model's own batch size for this stage: a per-model value changes the
+    params of that model's jobs only."""
+    settings = dict(config[section])
+    if model_batch(model, stage) is not None:
+        settings["batch_size"] = model_batch(model, stage)
+    return cli(settings, *drop)
+
+
+def gate_options_json(model, gate):
+    """gate_options.<gate> as the gate and audit CLIs get them: a gate that scores with a model also gets the
+    config's dtype and the model's own gate batch size (models.<name>.batch_sizes.gate).
+    """
+    options = dict(config["gate_options"].get(gate, {}))
+    if GATES.get(gate).scores_with:
+        options.setdefault("dtype", config["dtype"])
+        if model_batch(model, "gate") is not None:
+            options["batch_size"] = model_batch(model, "gate")
+    return json.dumps(options, sort_keys=True)
+
+
+def analyze_batch_args(model):
+    batch = model_batch(model, "analyze")
+    return "" if batch is None else f"--batch-size {batch}"
+
+
+def gates_by_model_use(scores):
+    """A wildcard pattern of the registered gates that score with a model (scores=True: they need a GPU) or not."""
+    names = [g for g in GATES.names() if bool(GATES.get(g).scores_with) == scores]
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+MODEL_GATES = gates_by_model_use(True)
+HUMAN_GATES = gates_by_model_use(False)
+
+
 def models_from(*sources):
     """A wildcard pattern matching exactly the configured models of these sources (nothing if none)."""
     names = [m for m, spec in config["models"].items() if spec["source"] in sources]
@@ -187,6 +228,13 @@ def sample_check_files():
     return [os.path.join(cell_dir(*cell), "sample_checks.json") for cell in cells()]
 
 
+def benchmarks_memory_mb():
+    """Host memory for a job that loads every scored benchmark with its tests (sample_checks)."""
+    return sum(
+        BENCHMARK_CLASSES.get(b).memory_mb for b in config["score"]["benchmarks"]
+    )
+
+
 def prepared_input(benchmark):
     """The prepare job's record, for benchmarks that fetch or check data first (HumanEval+, MBPP+, LiveCodeBench)."""
     if BENCHMARK_CLASSES.get(benchmark).needs_preparation:
@@ -304,6 +352,7 @@ def round_settings(wildcards, base):
         "audit",
         "sample_checks",
         "device",
+        "dtype",
         "vllm",
     ]
     settings = {

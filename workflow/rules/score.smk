@@ -18,8 +18,10 @@ rule score:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=cli(
-            config["score"],
+        sampling=lambda wc: sampling_args(
+            "score",
+            wc.model,
+            "score",
             "benchmarks",
             "backend",
             "timeout_s",
@@ -35,6 +37,7 @@ rule score:
         backend=backend_spec(config["score"]["backend"]),
         timeout_s=config["score"]["timeout_s"],
         device=config["device"],
+        dtype=config["dtype"],
         data=lambda wc, input: f"--data {input.data}" if input.data else "",
         seed=lambda wc: job_seed(wc, "score"),
         options=lambda wc: benchmark_options(wc.benchmark),
@@ -42,7 +45,7 @@ rule score:
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.score --model {input.model} --benchmark {wildcards.benchmark}"
         " {params.data} --out {output.verdicts} --summary {output.summary} --backend {params.backend}"
-        " --device {params.device} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
+        " --device {params.device} --dtype {params.dtype} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
         " --prompt-format {params.prompt_format} {params.options} {params.max_tasks} {params.sampling} > {log} 2>&1"
 
 
