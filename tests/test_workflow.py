@@ -23,8 +23,8 @@ FIGURES = ["pass_at_1.png", "heatmap.png", "gate_audit.png", "spectral.png", "ex
 FIGURE_RULES = {"figure_pass_at_1", "figure_heatmap", "figure_gate_audit", "figure_spectral", "figure_execution",
                 "figure_diversity", "figure_effect", "figure_coverage", "collapse_table"}
 HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "human_pool", "generate", "gate", "gate_human",
-               "finetune", "score", "score_base", "audit", "audit_base", "analyze", "analyze_base", "probe", "sample_checks",
-               "prepare_benchmark", "generate_shared", "audit_generations_base"}
+               "finetune", "score", "score_base", "audit", "audit_base", "analyze", "analyze_base", "probe",
+               "sample_checks", "prepare_benchmark", "generate_shared", "audit_generations_base"}
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG) -> subprocess.CompletedProcess:
