@@ -90,8 +90,9 @@ def gates_by_model_use(scores):
     return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
-MODEL_GATES = gates_by_model_use(True)
-HUMAN_GATES = gates_by_model_use(False)
+# A round's directory for each gate rule: gate (scores with a model) or gate_human (does not).
+MODEL_GATE_RUN = RUN.replace("{gate}", f"{{gate,{gates_by_model_use(True)}}}")
+HUMAN_GATE_RUN = RUN.replace("{gate}", f"{{gate,{gates_by_model_use(False)}}}")
 
 
 def models_from(*sources):

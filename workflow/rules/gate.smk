@@ -7,7 +7,7 @@ rule gate:
     input:
         unpack(gate_inputs),
     output:
-        f"{RUN.replace('{gate}', '{gate,' + MODEL_GATES + '}')}/decisions.jsonl",
+        f"{MODEL_GATE_RUN}/decisions.jsonl",
     log:
         f"{LOGS}/gate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -34,4 +34,4 @@ rule gate:
 
 use rule gate as gate_human with:
     output:
-        f"{RUN.replace('{gate}', '{gate,' + HUMAN_GATES + '}')}/decisions.jsonl",
+        f"{HUMAN_GATE_RUN}/decisions.jsonl",
