@@ -10,7 +10,9 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
+from gatedloop import analyze
 from gatedloop.analyze import (
     bootstrap_statistics,
     compression_ratio,
@@ -73,6 +75,49 @@ def test_the_bootstrap_interval_covers_the_value_and_narrows_with_data():
     assert b["value"] == pytest.approx(2.0, rel=0.05)
     none = bootstrap_statistics(*_moments(small, 40), top_k=2, reps=0, seed=0)["lambda1_over_lambda2"]
     assert none["std"] == 0 and none["low"] == none["value"] == none["high"]
+
+
+def _all_at_once(counts, firsts, seconds, reps, seed):
+    """The former bootstrap: every resample's covariance materialised at once (reps x d x d)."""
+    groups, width = firsts.shape
+    rng = np.random.default_rng(seed)
+    weights = np.stack([np.bincount(rng.integers(0, groups, groups), minlength=groups) for _ in range(reps)])
+    n = weights @ counts
+    means = (weights @ firsts) / n[:, None]
+    covariances = (weights @ seconds.reshape(groups, -1)).reshape(reps, width, width) / n[:, None, None]
+    covariances -= means[:, :, None] * means[:, None, :]
+    return [spectral_statistics(v, 2) for v in np.linalg.eigvalsh((covariances + covariances.transpose(0, 2, 1)) / 2)]
+
+
+def test_the_bootstrap_in_chunks_equals_every_resample_at_once(monkeypatch):
+    rng = np.random.default_rng(2)
+    moments = _moments(rng.normal(size=(3000, 12)) * np.sqrt(np.arange(1, 13)), 30)
+    reference = _all_at_once(*moments, reps=50, seed=4)
+    for name in ("lambda1_over_lambda2", "effective_rank"):
+        values = [r[name] for r in reference]
+        monkeypatch.setattr(analyze, "BOOTSTRAP_BUDGET", 12 * 12 * 7)  # 7 resamples per chunk: 8 chunks
+        chunked = bootstrap_statistics(*moments, top_k=2, reps=50, seed=4)[name]
+        assert chunked["std"] == pytest.approx(np.std(values), rel=1e-9)
+        assert chunked["low"] == pytest.approx(np.quantile(values, 0.025), rel=1e-9)
+        assert chunked["high"] == pytest.approx(np.quantile(values, 0.975), rel=1e-9)
+
+
+def test_hidden_state_moments_equal_the_moments_of_every_token(tiny_model_dir):
+    from gatedloop.models import load_model, load_tokenizer
+
+    model, tokenizer = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    texts = PROBE * 3
+    counts, firsts, seconds = analyze.hidden_state_moments(model, tokenizer, texts, {"last": 2}, 64,
+                                                           batch_size=4)["last"]
+    vectors = []
+    for text in texts:
+        ids = torch.tensor([tokenizer(text, add_special_tokens=False).input_ids[:64]])
+        with torch.inference_mode():
+            vectors.append(model.base_model(input_ids=ids, output_hidden_states=True).hidden_states[2][0].double())
+    x = torch.cat(vectors).numpy()
+    assert counts.sum().item() == len(x)
+    np.testing.assert_allclose(firsts.sum(0).numpy(), x.sum(0), rtol=1e-4, atol=1e-4)  # float32 states, padded or not
+    np.testing.assert_allclose(seconds.sum(0).numpy(), x.T @ x, rtol=1e-4, atol=1e-4)
 
 
 def test_layer_names():

@@ -120,3 +120,25 @@ def test_the_study_sweep_plans_offline_fetching_instead_of_pretraining(tmp_path)
     assert jobs["score"] == 4 * arms * 10 * 3
     # 800 prompts x 25 samples = 5,000 / 0.25: the self-gates' round-1 pool is every other gate's, made once a model
     assert jobs["generate_shared"] == 4
+
+
+def test_one_weight_format_is_fetched_safetensors_first(tiny_model_dir, tmp_path):
+    from gatedloop.fetch_model import HUB_PATTERNS, weight_patterns
+
+    both = ["config.json", "model-00001-of-00002.safetensors", "pytorch_model-00001-of-00002.bin"]
+    assert "pytorch_model*.bin" not in weight_patterns(both) and "*.safetensors" in weight_patterns(both)
+    assert weight_patterns(["config.json", "pytorch_model.bin"]) == [p for p in HUB_PATTERNS if p != "*.safetensors"]
+    # a directory (or cached snapshot) holding both formats gives the safetensors only
+    source = tmp_path / "both"
+    shutil.copytree(tiny_model_dir, source)
+    (source / "pytorch_model.bin").write_bytes(b"not needed")
+    out = tmp_path / "results/base/mine/model"
+    result = fetch("--source", "local", "--path", str(source), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "model.safetensors").exists() and not (out / "pytorch_model.bin").exists()
+    # a .bin-only model keeps its weights
+    only_bin = tmp_path / "bin"
+    shutil.copytree(tiny_model_dir, only_bin)
+    (only_bin / "model.safetensors").rename(only_bin / "pytorch_model.bin")
+    assert fetch("--source", "local", "--path", str(only_bin), "--out", str(tmp_path / "b")).returncode == 0
+    assert (tmp_path / "b/pytorch_model.bin").exists()

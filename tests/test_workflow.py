@@ -22,9 +22,9 @@ FIGURES = ["pass_at_1.png", "heatmap.png", "gate_audit.png", "spectral.png", "ex
            "effect.png", "coverage.png"]
 FIGURE_RULES = {"figure_pass_at_1", "figure_heatmap", "figure_gate_audit", "figure_spectral", "figure_execution",
                 "figure_diversity", "figure_effect", "figure_coverage", "collapse_table"}
-HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "human_pool", "generate", "gate", "finetune", "score",
-               "score_base", "audit", "audit_base", "analyze", "analyze_base", "probe", "sample_checks",
-               "prepare_benchmark", "generate_shared", "audit_generations_base"}
+HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "human_pool", "generate", "gate", "gate_human",
+               "finetune", "score", "score_base", "audit", "audit_base", "analyze", "analyze_base", "probe",
+               "sample_checks", "prepare_benchmark", "generate_shared", "audit_generations_base"}
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG) -> subprocess.CompletedProcess:
@@ -267,7 +267,8 @@ def test_a_finetuning_setting_spares_the_base_model_and_round_one_samples(finish
     assert not {"microtasks", "corpus", "tokenizer", "pretrain"} & set(jobs)
     assert jobs["finetune"] == 8  # (3 gates + control) x 2 rounds
     # round 2 only: it samples from the new round-1 model (the control's human samples do not change)
-    assert jobs["generate"] == 3 and jobs["gate"] == 3 and "reference_samples" not in jobs
+    assert jobs["generate"] == 3 and "reference_samples" not in jobs
+    assert jobs["gate"] == 1 and jobs["gate_human"] == 2  # perplexity scores with a model; none and compile do not
     assert jobs["audit"] == 6  # rounds 1-2 of each gate; round-0 audits judge the unchanged base model
 
 

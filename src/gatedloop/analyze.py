@@ -3,14 +3,16 @@ and the diversity of the round's generated code.
 
 CLI: ``python -m gatedloop.analyze --model DIR --probe probe.jsonl --out analysis.json --spectrum spectrum.json
 [--samples samples.jsonl --base-model DIR] [--layers middle last] [--max-tokens 128] [--top-k 5] [--bootstrap 200]
-[--distinct-n 1 2 4] [--seed S] [--threads N]``.
+[--distinct-n 1 2 4] [--batch-size 32] [--dtype auto] [--seed S] [--threads N]``.
 
 Spectral: token-level hidden states (every non-padding token of every probe snippet, not one mean-pooled vector per
 snippet: those were too few for a stable estimate) at each layer; the covariance's eigenvalues, and from them
 lambda1/lambda2 (the study's statistic), the top-k eigenvalue share, the effective rank (exp of the entropy of the
 normalised spectrum) and the participation ratio ((sum l)^2 / sum l^2). The spread is a bootstrap over probe
 snippets (resampling snippets, not tokens, since tokens of one snippet are not independent), computed from
-per-snippet moments so each resample costs one eigendecomposition.
+per-group moments so each resample costs one eigendecomposition. Moments and resamples stay on the model's device
+(a GPU's batched float64 eigendecomposition, not hundreds of single-threaded ones on the host), and resamples are
+formed a chunk at a time: memory is bounded by MOMENT_BUDGET + BOOTSTRAP_BUDGET whatever the hidden width.
 
 Diversity (the samples of round r, written by the round r-1 model): distinct-n over code tokens, the zlib
 compression ratio, the entropy of AST node types in the completions, the numbers of unique identifiers and imported
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from gatedloop.io import read_jsonl, write_json
 from gatedloop.provenance import environment
-from gatedloop.runtime import set_threads
+from gatedloop.runtime import DTYPES, set_threads
 from gatedloop.warm import run_cli
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|\S")
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", re.M)
 MOMENT_BUDGET = 250_000_000  # float64 entries kept for the bootstrap's per-group second moments (~2 GB)
+BOOTSTRAP_BUDGET = 32_000_000  # float64 entries of resampled covariances formed at once (~256 MB)
 
 
 # ---------------------------------------------------------------- spectral statistics (pure functions)
@@ -61,32 +64,53 @@ def spectral_statistics(eigenvalues: Sequence[float], top_k: int = 5) -> dict[st
             "participation_ratio": float(total**2 / (values**2).sum())}
 
 
-def covariance_eigenvalues(count: float, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Eigenvalues (descending) of the covariance from moments: count, sum of x, sum of x x^T."""
-    import numpy as np
+def covariance_eigenvalues(count, first, second) -> np.ndarray:
+    """Eigenvalues (descending) of the covariance from moments: count, sum of x, sum of x x^T (numpy arrays or
+    torch tensors; computed in float64 where the moments are)."""
+    import torch
 
-    mean = first / count
-    covariance = second / count - np.outer(mean, mean)
-    return np.linalg.eigvalsh((covariance + covariance.T) / 2)[::-1]
+    first, second = torch.as_tensor(first), torch.as_tensor(second)
+    return _eigenvalues(torch.as_tensor(count, dtype=torch.float64).reshape(1), first[None], second[None])[0]
+
+
+def _eigenvalues(n, firsts, seconds) -> np.ndarray:
+    """Descending eigenvalues of the covariances of a batch of moments: n (b,), firsts (b, d), seconds (b, d, d)."""
+    import torch
+
+    means = firsts / n[:, None]
+    covariances = seconds / n[:, None, None] - means[:, :, None] * means[:, None, :]
+    values = torch.linalg.eigvalsh((covariances + covariances.mT) / 2)
+    return values.flip(-1).cpu().numpy()
+
+
+def resampled_eigenvalues(weights: np.ndarray, counts, firsts, seconds):
+    """Eigenvalues of each resample's covariance (one row of ``weights``: how often each group is drawn), formed
+    BOOTSTRAP_BUDGET entries at a time on the moments' device instead of reps x d x d at once (4.3 GB at width
+    1024, ~56 GB at 4096)."""
+    import torch
+
+    groups, width = firsts.shape
+    flat = seconds.reshape(groups, -1)
+    chunk = max(1, BOOTSTRAP_BUDGET // (width * width))
+    for start in range(0, len(weights), chunk):
+        w = torch.as_tensor(weights[start : start + chunk], dtype=torch.float64, device=firsts.device)
+        yield from _eigenvalues(w @ counts, w @ firsts, (w @ flat).reshape(len(w), width, width))
 
 
 def bootstrap_statistics(counts, firsts, seconds, top_k: int, reps: int, seed: int) -> dict[str, dict]:
-    """Point estimate, bootstrap std and 95% interval of each statistic, resampling groups of snippets. All
-    resamples' covariances come from one matrix product and one batched eigendecomposition."""
+    """Point estimate, bootstrap std and 95% interval of each statistic, resampling groups of snippets. The moments
+    (numpy arrays or torch tensors, float64) stay where they are: on a GPU, so do the eigendecompositions."""
     import numpy as np
+    import torch
 
+    counts, firsts, seconds = (torch.as_tensor(x, dtype=torch.float64) for x in (counts, firsts, seconds))
     point = spectral_statistics(covariance_eigenvalues(counts.sum(), firsts.sum(0), seconds.sum(0)), top_k)
     draws: dict[str, list[float]] = {name: [] for name in point}
-    groups, width = len(counts), firsts.shape[1]
+    groups = len(counts)
     if reps:
         rng = np.random.default_rng(seed)
         weights = np.stack([np.bincount(rng.integers(0, groups, groups), minlength=groups) for _ in range(reps)])
-        weights = weights.astype(np.float64)
-        n = weights @ counts
-        means = (weights @ firsts) / n[:, None]
-        covariances = (weights @ seconds.reshape(groups, -1)).reshape(reps, width, width) / n[:, None, None]
-        covariances -= means[:, :, None] * means[:, None, :]
-        for eigenvalues in np.linalg.eigvalsh((covariances + covariances.transpose(0, 2, 1)) / 2):
+        for eigenvalues in resampled_eigenvalues(weights.astype(np.float64), counts, firsts, seconds):
             for name, value in spectral_statistics(eigenvalues, top_k).items():
                 draws[name].append(value)
     out = {}
@@ -115,12 +139,12 @@ def layer_indices(names: Sequence[str], n_layers: int) -> dict[str, int]:
 
 def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, int], max_tokens: int,
                          batch_size: int = 32) -> dict[str, tuple]:
-    """Per layer: (counts, sums, second moments), one entry per group of snippets (see MOMENT_BUDGET). The
-    transformer body runs without its language-model head: the hidden states are all we need. Each snippet is
-    encoded as a text on its own (gatedloop.core.encoding): a tokenizer's BOS goes in front, as the model always
-    saw it, but its position is left out of the moments (the same token in every snippet, an attention sink with
-    outsized states); ``max_tokens`` counts the snippet's own tokens."""
-    import numpy as np
+    """Per layer: (counts, sums, second moments) as float64 tensors on the model's device, one entry per group of
+    snippets (see MOMENT_BUDGET). Each group's second moment grows by one (tokens x d)^T (tokens x d) product at a
+    time, never a batch x d x d array. The transformer body runs without its language-model head: the hidden
+    states are all we need. Each snippet is encoded as a text on its own (gatedloop.core.encoding): a tokenizer's
+    BOS goes in front, as the model always saw it, but its position is left out of the moments (the same token in
+    every snippet, an attention sink with outsized states); ``max_tokens`` counts the snippet's own tokens."""
     import torch
 
     from gatedloop.core.encoding import TextEncoder
@@ -128,8 +152,9 @@ def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, i
 
     width = model.config.hidden_size
     groups = max(2, min(len(texts), MOMENT_BUDGET // (width * width * max(1, len(layers)))))
-    moments = {name: (np.zeros(groups), np.zeros((groups, width)), np.zeros((groups, width, width)))
-               for name in layers}
+    zeros = {"dtype": torch.float64, "device": model.device}
+    moments = {name: (torch.zeros(groups, **zeros), torch.zeros(groups, width, **zeros),
+                      torch.zeros(groups, width, width, **zeros)) for name in layers}
     encoder = TextEncoder(tokenizer)
     n_lead = len(encoder.leading)
     encoded = [encoder.leading + encoder.plain(text)[:max_tokens] for text in texts]
@@ -141,30 +166,33 @@ def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, i
                           output_hidden_states=True).hidden_states
         counted = mask.clone()
         counted[:, :n_lead] = 0
-        keep = counted.to(torch.float64)[:, :, None]
-        group_of = np.arange(start, start + len(chunk)) % groups
+        keep = counted.to(device=model.device, dtype=torch.float64)[:, :, None]
+        group_of = torch.arange(start, start + len(chunk)) % groups
         for name, index in layers.items():
             counts, firsts, seconds = moments[name]
-            vectors = states[index].to(device="cpu", dtype=torch.float64) * keep  # padding rows become zero
-            np.add.at(counts, group_of, counted.sum(1).numpy())
-            np.add.at(firsts, group_of, vectors.sum(1).numpy())
-            np.add.at(seconds, group_of, torch.einsum("btd,bte->bde", vectors, vectors).numpy())
+            vectors = states[index].to(torch.float64) * keep  # padding (and BOS) rows become zero
+            for group in group_of.unique().tolist():
+                rows = vectors[group_of == group].reshape(-1, width)
+                counts[group] += keep[group_of == group].sum()
+                firsts[group] += rows.sum(0)
+                seconds[group] += rows.T @ rows
         start += len(chunk)
     return moments
 
 
 def spectral_analysis(model_dir: str, texts: list[str], layer_names: Sequence[str], max_tokens: int, top_k: int,
-                      reps: int, seed: int) -> tuple[dict, dict]:
+                      reps: int, seed: int, batch_size: int = 32, dtype: str = "auto") -> tuple[dict, dict]:
     """(statistics per layer, eigenvalues per layer) of the model's hidden states on ``texts``."""
     from gatedloop.models import load_model, load_tokenizer
     from gatedloop.runtime import device_for
 
     if len(texts) < 2:
         raise ValueError("the probe set needs at least 2 snippets")
-    model = load_model(model_dir, device=device_for("auto"))
+    model = load_model(model_dir, device=device_for("auto"), dtype=dtype)
     tokenizer = load_tokenizer(model_dir)
     layers = layer_indices(layer_names, model.config.num_hidden_layers)
-    moments = hidden_state_moments(model, tokenizer, texts, layers, max_tokens)
+    moments = hidden_state_moments(model, tokenizer, texts, layers, max_tokens, batch_size)
+    del model  # the bootstrap's moments and resamples get the device memory
     statistics, spectra = {}, {}
     for name, (counts, firsts, seconds) in moments.items():
         statistics[name] = bootstrap_statistics(counts, firsts, seconds, top_k, reps, seed)
@@ -235,13 +263,13 @@ def diversity(samples: list[dict], ns: Sequence[int] = (1, 2, 4)) -> dict:
             "unique_imports": len(set().union(*(imported_modules(c) for c in completions))) if samples else 0}
 
 
-def base_perplexity(base_model: str, samples: list[dict], batch_size: int = 32) -> float | None:
+def base_perplexity(base_model: str, samples: list[dict], batch_size: int = 32, dtype: str = "auto") -> float | None:
     """exp of minus the mean (over samples) per-token log-probability of each completion under the round-0 model."""
     from gatedloop.gates.base import Sample
     from gatedloop.gates.self_gates import ModelScorer
 
     rows = [Sample(str(i), str(i), s["prompt"], s["completion"]) for i, s in enumerate(samples) if s["completion"]]
-    scores = [v for v in ModelScorer(base_model).mean_logprob(rows, batch_size) if math.isfinite(v)]
+    scores = [v for v in ModelScorer(base_model, dtype).mean_logprob(rows, batch_size) if math.isfinite(v)]
     return math.exp(-sum(scores) / len(scores)) if scores else None
 
 
@@ -260,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--bootstrap", type=int, default=200)
     parser.add_argument("--distinct-n", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--batch-size", type=int, default=32, help="probe snippets / samples per forward pass")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES,
+                        help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
@@ -269,13 +300,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     set_threads(args.threads)
     texts = [row["text"] for row in read_jsonl(args.probe)]
     statistics, spectra = spectral_analysis(args.model, texts, args.layers, args.max_tokens, args.top_k,
-                                            args.bootstrap, args.seed)
+                                            args.bootstrap, args.seed, args.batch_size, args.dtype)
     result: dict = {"spectral": statistics, "n_probe": len(texts), "top_k": args.top_k, "bootstrap": args.bootstrap}
     if args.samples is not None:
         samples = read_jsonl(args.samples)
         result["diversity"] = diversity(samples, args.distinct_n)
         if args.base_model:
-            result["diversity"]["base_perplexity"] = base_perplexity(args.base_model, samples)
+            result["diversity"]["base_perplexity"] = base_perplexity(args.base_model, samples, args.batch_size,
+                                                                       args.dtype)
     write_json(args.spectrum, {"layers": spectra})
     write_json(args.out, {**result, "provenance": environment()})
     summary = ", ".join(f"{name} l1/l2 {s['lambda1_over_lambda2']['value']:.2f}" for name, s in statistics.items())

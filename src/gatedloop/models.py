@@ -104,18 +104,42 @@ def load_tokenizer(path: str | Path, padding_side: str = "right"):
     return tokenizer
 
 
-def load_model(path: str | Path, device: str = "cpu", dtype: str = "float32"):
+def load_model(path: str | Path, device: str = "cpu", dtype: str = "auto"):
+    """The model on ``device`` in ``dtype`` (runtime.resolve_dtype: 'auto' is bfloat16 on CUDA, float32 on CPU)."""
     import torch
     from transformers import AutoModelForCausalLM
 
+    from gatedloop.runtime import enable_tf32, resolve_dtype
+
     check_model_dir(path)
+    if str(device).startswith("cuda"):
+        enable_tf32()
     base, adapters = chain_of(path)
-    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=getattr(torch, dtype))
+    model = AutoModelForCausalLM.from_pretrained(str(base), dtype=getattr(torch, resolve_dtype(dtype, device)))
     model = merge_adapters(model.to(device), adapters)
     return model.eval()
 
 
-def save_model(model, tokenizer, path: str | Path) -> None:
+def saved_dtype(path: str | Path) -> str | None:
+    """The dtype a model directory's weights are stored in, from its config.json (``dtype``, or ``torch_dtype``
+    as older transformers wrote it); None when it does not say."""
+    import json
+
+    config_file = Path(path) / "config.json"
+    if not config_file.is_file():
+        return None
+    config = json.loads(config_file.read_text())
+    name = config.get("dtype") or config.get("torch_dtype")
+    return str(name).removeprefix("torch.") if name else None
+
+
+def save_model(model, tokenizer, path: str | Path, dtype: str | None = None) -> None:
+    """Save weights, config and tokenizer; with ``dtype``, the weights are cast to it first (a bf16 base model
+    fine-tuned in float32 on a CPU is saved in bf16 again, not at twice its size)."""
+    import torch
+
+    if dtype is not None and getattr(torch, dtype) != model.dtype:
+        model = model.to(getattr(torch, dtype))
     model.config.use_cache = True
     model.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))

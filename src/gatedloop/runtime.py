@@ -35,3 +35,30 @@ def device_for(name: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def resolve_dtype(name: str, device: str) -> str:
+    """The precision models load in. 'auto': bfloat16 on a CUDA device that supports it (the study's precision;
+    float32 weights of CodeLlama-7B alone take 27 GB), float32 elsewhere (CPUs gain nothing from bf16 and lose
+    accuracy). An explicit name is taken as is."""
+    if name not in DTYPES:
+        raise ValueError(f"dtype {name!r}: use one of {', '.join(DTYPES)}")
+    if name != "auto":
+        return name
+    if not str(device).startswith("cuda"):
+        return "float32"
+    import torch
+
+    return "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
+
+
+def enable_tf32() -> None:
+    """TF32 tensor cores for the float32 matmuls left on GPUs (the LoRA adapters, float32 runs): ~8x faster on
+    Ampere and later, with bf16-level rounding of the inputs only."""
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True

@@ -29,7 +29,7 @@ from gatedloop.cli import add_dataclass_args, dataclass_from_args
 from gatedloop.io import read_jsonl, write_json, write_jsonl
 from gatedloop.prompts import PROMPT_FORMATS, chat_prompt
 from gatedloop.provenance import environment
-from gatedloop.runtime import device_for, set_threads
+from gatedloop.runtime import DTYPES, device_for, set_threads
 from gatedloop.sandbox import Limits, isolation, run_programs
 from gatedloop.warm import run_cli
 
@@ -84,7 +84,8 @@ def _verdict_rows(tasks_and_programs: list[tuple[BenchmarkTask, int, str]], limi
 def score(model: str, benchmark_name: str, data: str | None, params: SamplingParams, backend: str,
           device: str, limits: Limits, workers: int, seed: int = 0, n_samples: int = 1,
           ks: Sequence[int] = (1,), options: dict | None = None, prompt_format: str = "raw",
-          max_tasks: int | None = None, stop: Sequence[str] | None = None) -> tuple[list[dict], dict]:
+          max_tasks: int | None = None, stop: Sequence[str] | None = None,
+          dtype: str = "auto") -> tuple[list[dict], dict]:
     """``stop``: where completions end; None, the benchmark's own list for the prompt format (``params.stop``
     is replaced either way, so the summary's ``stop`` is the list actually used)."""
     if n_samples > 1 and params.greedy:
@@ -94,7 +95,7 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
     params = replace(params, stop=list(benchmark.default_stop(prompt_format) if stop is None else stop))
     expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
-    generator = open_backend(backend, model, device=device)
+    generator = open_backend(backend, model, device=device, dtype=dtype)
     if prompt_format == "chat":
         prompts = [chat_prompt(generator.tokenizer, task.prompt) for task, _ in expanded]
     else:
@@ -151,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--k", type=int, nargs="+", default=[1], help="report pass@k for these k")
     parser.add_argument("--backend", default="transformers")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES,
+                        help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout-s", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=1)
@@ -199,7 +202,7 @@ def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
         rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
                               limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k,
                               options=options, prompt_format=args.prompt_format, max_tasks=args.max_tasks,
-                              stop=args.stop)
+                              stop=args.stop, dtype=args.dtype)
     return rows, summary
 
 

@@ -52,6 +52,8 @@ rule analyze:
     params:
         settings=cli(config["analysis"], "enabled", "probe"),
         seed=lambda wc: job_seed(wc, "analyze"),
+        dtype=config["dtype"],
+        batch=lambda wc: analyze_batch_args(wc.model),
         samples=lambda wc, input: (
             f"--samples {input.samples} --base-model {input.base_model}"
             if input.samples
@@ -60,7 +62,7 @@ rule analyze:
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.analyze --model {input.model} --probe {input.probe}"
         " {params.samples} --out {output.analysis} --spectrum {output.spectrum} --seed {params.seed}"
-        " --threads {threads} {params.settings} > {log} 2>&1"
+        " --dtype {params.dtype} {params.batch} --threads {threads} {params.settings} > {log} 2>&1"
 
 
 use rule analyze as analyze_base with:

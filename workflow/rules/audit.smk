@@ -16,12 +16,16 @@ rule audit:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=cli(
-            config["audit"], "enabled", "samples_per_task", "timeout_s", "bootstrap"
+        sampling=lambda wc: sampling_args(
+            "audit",
+            wc.model,
+            "audit",
+            "enabled",
+            "samples_per_task",
+            "timeout_s",
+            "bootstrap",
         ),
-        options=lambda wc: json.dumps(
-            gate_options_for(config, wc.model, wc.gate), sort_keys=True
-        ),
+        options=lambda wc: gate_options_json(wc.model, wc.gate),
         gate_model=lambda wc: (
             f"--gate-model {audit_gate_model(wc)}" if audit_gate_model(wc) else ""
         ),
@@ -30,6 +34,7 @@ rule audit:
         bootstrap=config["audit"]["bootstrap"],
         backend=backend_spec(config["generate"]["backend"]),
         device=config["device"],
+        dtype=config["dtype"],
         seed=lambda wc: job_seed(wc, "audit"),
         generations=lambda wc, input: (
             f"--generations {input.generations}"
@@ -41,7 +46,8 @@ rule audit:
         " {params.generations}"
         " --gate {wildcards.gate} {params.gate_model} --options {params.options:q} --out {output.summary}"
         " --samples-out {output.samples} --samples-per-task {params.per_task} --timeout-s {params.timeout_s}"
-        " --bootstrap {params.bootstrap} --backend {params.backend} --device {params.device} --seed {params.seed}"
+        " --bootstrap {params.bootstrap} --backend {params.backend} --device {params.device} --dtype {params.dtype}"
+        " --seed {params.seed}"
         " --threads {threads} {params.sampling} > {log} 2>&1"
 
 
@@ -64,18 +70,26 @@ rule audit_generations_base:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=cli(
-            config["audit"], "enabled", "samples_per_task", "timeout_s", "bootstrap"
+        sampling=lambda wc: sampling_args(
+            "audit",
+            wc.model,
+            "audit",
+            "enabled",
+            "samples_per_task",
+            "timeout_s",
+            "bootstrap",
         ),
         per_task=config["audit"]["samples_per_task"],
         timeout_s=config["audit"]["timeout_s"],
         backend=backend_spec(config["generate"]["backend"]),
         device=config["device"],
+        dtype=config["dtype"],
         seed=lambda wc: job_seed(wc, "audit"),
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.audit --model {input.model} --tasks {input.tasks}"
         " --generate-only {output} --samples-per-task {params.per_task} --timeout-s {params.timeout_s}"
-        " --backend {params.backend} --device {params.device} --seed {params.seed} --threads {threads}"
+        " --backend {params.backend} --device {params.device} --dtype {params.dtype} --seed {params.seed}"
+        " --threads {threads}"
         " {params.sampling} > {log} 2>&1"
 
 

@@ -54,6 +54,49 @@ def cli(settings, *drop):
     )
 
 
+def model_batch(model, stage):
+    """The model's own batch size for a stage (models.<name>.batch_sizes), or None where the global one applies."""
+    return config["models"][model]["batch_sizes"].get(stage)
+
+
+def sampling_args(section, model, stage, *drop):
+    """A sampling section as flags, with the model's own batch size for this stage: a per-model value changes the
+    params of that model's jobs only."""
+    settings = dict(config[section])
+    if model_batch(model, stage) is not None:
+        settings["batch_size"] = model_batch(model, stage)
+    return cli(settings, *drop)
+
+
+def gate_options_json(model, gate):
+    """gate_options.<gate> as the gate and audit CLIs get them: with the answering model's own words
+    (models.<name>.gate_options, gatedloop.config.gate_options_for); a gate that scores with a model also gets the
+    config's dtype and the model's own gate batch size (models.<name>.batch_sizes.gate).
+    """
+    options = gate_options_for(config, model, gate)
+    if GATES.get(gate).scores_with:
+        options.setdefault("dtype", config["dtype"])
+        if model_batch(model, "gate") is not None:
+            options["batch_size"] = model_batch(model, "gate")
+    return json.dumps(options, sort_keys=True)
+
+
+def analyze_batch_args(model):
+    batch = model_batch(model, "analyze")
+    return "" if batch is None else f"--batch-size {batch}"
+
+
+def gates_by_model_use(scores):
+    """A wildcard pattern of the registered gates that score with a model (scores=True: they need a GPU) or not."""
+    names = [g for g in GATES.names() if bool(GATES.get(g).scores_with) == scores]
+    return "|".join(re.escape(name) for name in names) or "(?!)"
+
+
+# A round's directory for each gate rule: gate (scores with a model) or gate_human (does not).
+MODEL_GATE_RUN = RUN.replace("{gate}", f"{{gate,{gates_by_model_use(True)}}}")
+HUMAN_GATE_RUN = RUN.replace("{gate}", f"{{gate,{gates_by_model_use(False)}}}")
+
+
 def models_from(*sources):
     """A wildcard pattern matching exactly the configured models of these sources (nothing if none)."""
     names = [m for m, spec in config["models"].items() if spec["source"] in sources]
@@ -182,6 +225,13 @@ def sample_check_files():
     return [os.path.join(cell_dir(*cell), "sample_checks.json") for cell in cells()]
 
 
+def benchmarks_memory_mb():
+    """Host memory for a job that loads every scored benchmark with its tests (sample_checks)."""
+    return sum(
+        BENCHMARK_CLASSES.get(b).memory_mb for b in config["score"]["benchmarks"]
+    )
+
+
 def prepared_input(benchmark):
     """The prepare job's record, for benchmarks that fetch or check data first (HumanEval+, MBPP+, LiveCodeBench)."""
     if BENCHMARK_CLASSES.get(benchmark).needs_preparation:
@@ -213,8 +263,11 @@ def score_stop(wildcards):
 
 
 def score_sampling(wildcards):
-    """The score section as flags, with this job's stop strings (same flags as one shared list gave before)."""
+    """The score section as flags, with this job's stop strings (same flags as one shared list gave before) and the
+    model's own score batch size (models.<name>.batch_sizes.score)."""
     settings = {**config["score"], "stop": score_stop(wildcards)}
+    if model_batch(wildcards.model, "score") is not None:
+        settings["batch_size"] = model_batch(wildcards.model, "score")
     drop = ("benchmarks", "backend", "timeout_s", "data", "livecodebench", "max_tasks")
     return cli(settings, *drop)
 
@@ -317,6 +370,7 @@ def round_settings(wildcards, base):
         "audit",
         "sample_checks",
         "device",
+        "dtype",
         "vllm",
     ]
     settings = {

@@ -8,6 +8,8 @@ rule fetch_model:
         f"{LOGS}/fetch_model/{{model}}.log",
     benchmark:
         f"{BENCHMARKS}/fetch_model/{{model}}.tsv"
+    # On the submit host: downloads need the internet, which cluster compute nodes often lack.
+    localrule: True
     conda:
         "../../envs/gatedloop.yaml"
     threads: 1

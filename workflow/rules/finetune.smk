@@ -23,6 +23,7 @@ rule finetune:
         settings=cli(config["finetune"], "keep_merged"),
         merged="" if config["finetune"]["keep_merged"] else "--adapter-chain",
         device=config["device"],
+        dtype=config["dtype"],
         seed=lambda wc: job_seed(wc, "finetune"),
         max_train=max_train(),
         mix=mix_args,
@@ -30,5 +31,5 @@ rule finetune:
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.finetune --model {input.model} --samples {input.samples}"
         " --decisions {input.decisions} --out-model {output.model} --out-adapter {output.adapter}"
-        " --out-stats {output.stats} --device {params.device} --threads {threads} {params.settings}"
+        " --out-stats {output.stats} --device {params.device} --dtype {params.dtype} --threads {threads} {params.settings}"
         " --seed {params.seed} {params.max_train} {params.mix} --checkpoint-dir {params.checkpoints} {params.merged} > {log} 2>&1"

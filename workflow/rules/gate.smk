@@ -1,9 +1,13 @@
+# Two rules, so a cluster profile can give a GPU to gates that score with a model (perplexity, binary, cross: rule
+# gate) and none to the rest (compile, lint, execution...: rule gate_human), which would hold one idle for hours.
+
+
 rule gate:
-    """The round's gate decides, per sample, whether it is trained on."""
+    """The round's gate decides, per sample, whether it is trained on (gates that score with a model)."""
     input:
         unpack(gate_inputs),
     output:
-        f"{RUN}/decisions.jsonl",
+        f"{MODEL_GATE_RUN}/decisions.jsonl",
     log:
         f"{LOGS}/gate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -15,9 +19,7 @@ rule gate:
         mem_mb=2000,
         runtime=30,
     params:
-        options=lambda wc: json.dumps(
-            gate_options_for(config, wc.model, wc.gate), sort_keys=True
-        ),
+        options=lambda wc: gate_options_json(wc.model, wc.gate),
         model=lambda wc: f"--model {gate_model(wc)}" if gate_model(wc) else "",
         calibration=lambda wc, input: (
             f"--calibration {input.calibration}"
@@ -28,3 +30,8 @@ rule gate:
         "OMP_NUM_THREADS={threads} python -m gatedloop.gate --gate {wildcards.gate} --samples {input.samples}"
         " {params.model} --out {output} --options {params.options:q} --threads {threads} {params.calibration}"
         " > {log} 2>&1"
+
+
+use rule gate as gate_human with:
+    output:
+        f"{HUMAN_GATE_RUN}/decisions.jsonl",

@@ -16,17 +16,20 @@ rule generate:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=cli(config["generate"], "backend", "samples_per_prompt"),
+        sampling=lambda wc: sampling_args(
+            "generate", wc.model, "generate", "backend", "samples_per_prompt"
+        ),
         backend=backend_spec(config["generate"]["backend"]),
         per_prompt=config["generate"]["samples_per_prompt"],
         device=config["device"],
+        dtype=config["dtype"],
         seed=lambda wc: job_seed(wc, "generate"),
         n_samples=lambda wc: samples_per_round(wc.gate),
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.generate --model {input.model} --prompts {input.prompts}"
         " --out {output} --seed {params.seed} --samples-per-prompt {params.per_prompt} {params.n_samples}"
         " --backend {params.backend}"
-        " --device {params.device} --threads {threads} {params.sampling} > {log} 2>&1"
+        " --device {params.device} --dtype {params.dtype} --threads {threads} {params.sampling} > {log} 2>&1"
 
 
 rule generate_shared:
@@ -49,17 +52,20 @@ rule generate_shared:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=cli(config["generate"], "backend", "samples_per_prompt"),
+        sampling=lambda wc: sampling_args(
+            "generate", wc.model, "generate", "backend", "samples_per_prompt"
+        ),
         backend=backend_spec(config["generate"]["backend"]),
         per_prompt=config["generate"]["samples_per_prompt"],
         device=config["device"],
+        dtype=config["dtype"],
         seed=lambda wc: round1_seed(wc.seed),
         n_samples=lambda wc: "" if wc.size == "pool" else f"--n-samples {wc.size}",
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.generate --model {input.model} --prompts {input.prompts}"
         " --out {output} --seed {params.seed} --samples-per-prompt {params.per_prompt} {params.n_samples}"
         " --backend {params.backend}"
-        " --device {params.device} --threads {threads} {params.sampling} > {log} 2>&1"
+        " --device {params.device} --dtype {params.dtype} --threads {threads} {params.sampling} > {log} 2>&1"
 
 
 rule generate_round1:

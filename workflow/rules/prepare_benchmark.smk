@@ -11,6 +11,8 @@ rule prepare_benchmark:
     benchmark:
         f"{BENCHMARKS}/prepare_benchmark/{{benchmark}}.tsv"
     priority: 100
+    # On the submit host: downloads need the internet, which cluster compute nodes often lack.
+    localrule: True
     conda:
         "../../envs/gatedloop.yaml"
     threads: 1

@@ -20,7 +20,7 @@ rule sample_checks:
         "../../envs/gatedloop.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=lambda wc, attempt: (1000 + benchmarks_memory_mb()) * attempt,
         runtime=30,
     params:
         benchmarks=benchmark_args(),

@@ -27,6 +27,7 @@ rule score:
         backend=backend_spec(config["score"]["backend"]),
         timeout_s=config["score"]["timeout_s"],
         device=config["device"],
+        dtype=config["dtype"],
         data=lambda wc, input: f"--data {input.data}" if input.data else "",
         seed=lambda wc: job_seed(wc, "score"),
         options=lambda wc: benchmark_options(wc.benchmark),
@@ -34,7 +35,7 @@ rule score:
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.score --model {input.model} --benchmark {wildcards.benchmark}"
         " {params.data} --out {output.verdicts} --summary {output.summary} --backend {params.backend}"
-        " --device {params.device} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
+        " --device {params.device} --dtype {params.dtype} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
         " --prompt-format {params.prompt_format} {params.options} {params.max_tasks} {params.sampling} > {log} 2>&1"
 
 

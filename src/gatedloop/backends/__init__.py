@@ -37,9 +37,10 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     return name, options
 
 
-def open_backend(spec: str, model: str, device: str = "cpu") -> Backend:
+def open_backend(spec: str, model: str, device: str = "cpu", dtype: str = "auto") -> Backend:
+    """``dtype``: auto (bf16 on CUDA, float32 on CPU: runtime.resolve_dtype), float32, bfloat16 or float16."""
     name, options = parse_spec(spec)
-    return BACKENDS.get(name)(model, device=device, **options)
+    return BACKENDS.get(name)(model, device=device, dtype=dtype, **options)
 
 
 __all__ = ["BACKENDS", "Backend", "SamplingParams", "open_backend", "parse_spec", "truncate_at_stop"]

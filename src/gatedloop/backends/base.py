@@ -44,10 +44,12 @@ def truncate_at_stop(text: str, stop: list[str]) -> str:
 class Backend(ABC):
     """Loads one model directory (or hub id) and generates completions for prompts."""
 
-    def __init__(self, model_path: str, device: str = "cpu", dtype: str = "float32"):
+    def __init__(self, model_path: str, device: str = "cpu", dtype: str = "auto"):
+        from gatedloop.runtime import resolve_dtype
+
         self.model_path = model_path
         self.device = device
-        self.dtype = dtype
+        self.dtype = resolve_dtype(dtype, device)
 
     @abstractmethod
     def generate(self, prompts: list[str], params: SamplingParams, seed: int) -> list[str]:

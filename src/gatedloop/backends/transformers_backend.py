@@ -39,10 +39,10 @@ def nucleus_warper(temperature: float, top_p: float, candidates: int = 256):
 
 
 class TransformersBackend(Backend):
-    def __init__(self, model_path: str, device: str = "cpu", dtype: str = "float32"):
+    def __init__(self, model_path: str, device: str = "cpu", dtype: str = "auto"):
         super().__init__(model_path, device, dtype)
         self.tokenizer = load_tokenizer(model_path, padding_side="left")
-        self.model = load_model(model_path, device=device, dtype=dtype)
+        self.model = load_model(model_path, device=device, dtype=self.dtype)
 
     def _context_length(self) -> int | None:
         config = self.model.config

@@ -36,8 +36,8 @@ def parse_backend_options(pairs: dict[str, str]) -> dict:
 
 
 class VLLMBackend(Backend):
-    def __init__(self, model_path: str, device: str = "cpu", dtype: str = "float32", **options: str):
-        super().__init__(model_path, device, dtype)
+    def __init__(self, model_path: str, device: str = "cpu", dtype: str = "auto", **options: str):
+        super().__init__(model_path, device, dtype)  # resolves auto: bfloat16 on CUDA, float32 on CPU
         try:
             from vllm import LLM
         except ImportError as exc:
@@ -47,15 +47,13 @@ class VLLMBackend(Backend):
         engine = parse_backend_options(options)
         if device == "cpu":
             engine.setdefault("enforce_eager", True)  # no CUDA graphs on CPU
-        else:
-            dtype = "bfloat16" if dtype == "float32" else dtype  # the study's GPU precision
         # vLLM reads weight files itself: a round kept as an adapter chain is merged into a temporary directory that
         # lives as long as this backend.
         from gatedloop.models import weights_dir
 
         files = contextlib.ExitStack()
         weakref.finalize(self, files.close)
-        self.llm = LLM(model=files.enter_context(weights_dir(model_path)), dtype=dtype, seed=0, **engine)
+        self.llm = LLM(model=files.enter_context(weights_dir(model_path)), dtype=self.dtype, seed=0, **engine)
         self.tokenizer = self.llm.get_tokenizer()
         self.context = self.llm.llm_engine.model_config.max_model_len
 
@@ -85,10 +83,10 @@ class VLLMScorer:
     """The self-gates' scoring (gatedloop.gates.self_gates.ModelScorer) on vLLM: log-probabilities of given
     token sequences from vLLM's prompt log-probabilities, one generated token per request (then discarded)."""
 
-    def __init__(self, model_path: str, device: str | None = None, **options: str):
+    def __init__(self, model_path: str, device: str | None = None, dtype: str = "auto", **options: str):
         from gatedloop.runtime import device_for
 
-        self.backend = VLLMBackend(model_path, device=device or device_for("auto"), **options)
+        self.backend = VLLMBackend(model_path, device=device or device_for("auto"), dtype=dtype, **options)
         self.tokenizer = self.backend.tokenizer
         self.encoder = TextEncoder(self.tokenizer)  # the transformers scorer's token ids, exactly
         self.max_tokens = self.backend.context

@@ -35,6 +35,8 @@ class Benchmark(ABC):
 
     name = ""
     needs_preparation = False
+    # Host memory a job that loads every task (with its tests) needs for it: sizes the contamination check's job.
+    memory_mb = 100
     option_defaults: dict = {}  # benchmark-specific settings (config: score.<benchmark>)
     required_fields: tuple[str, ...] = ()  # what each line of a local data file must have
     id_field = "task_id"

@@ -142,6 +142,7 @@ class LiveCodeBenchBenchmark(Benchmark):
 
     name = "livecodebench"
     needs_preparation = True
+    memory_mb = 16000  # the decoded private tests of a full release (what prepare_benchmark is given too)
     option_defaults = {"release_version": "release_v1", "start_date": None, "end_date": None, "timeout_s": 6,
                        "revision": None}
 

@@ -92,6 +92,7 @@ class EvalPlusBenchmark(Benchmark):
     release = ""  # evalplus's file stem: HumanEvalPlus | MbppPlus
     override = ""  # evalplus's environment variable for a local file
     needs_preparation = True
+    memory_mb = 2000  # MBPP+'s plus inputs run to hundreds of MB as Python objects
     # evalplus's completeness_check, plus the fields we read ourselves
     required_fields = ("task_id", "prompt", "contract", "entry_point", "canonical_solution", "base_input",
                        "plus_input", "atol")

@@ -30,9 +30,10 @@ import math
 
 from gatedloop.core.encoding import TextEncoder
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
+from gatedloop.runtime import DTYPES
 
 SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
-                      "scorer": "transformers"}
+                      "scorer": "transformers", "dtype": "auto"}  # dtype: the workflow passes the config's
 SCORERS = ("transformers", "vllm")
 BINARY_DEFAULTS = {
     **SELECTION_DEFAULTS,
@@ -55,6 +56,8 @@ def settings_for(gate: str, options: dict, defaults: dict) -> dict:
         raise ValueError(f"gate_options.{gate}.mode: {settings['mode']!r} is not quantile, threshold or calibrated")
     if settings["mode"] == "threshold" and settings["threshold"] is None:
         raise ValueError(f"gate_options.{gate}: mode 'threshold' needs a threshold value")
+    if settings["dtype"] not in DTYPES:
+        raise ValueError(f"gate_options.{gate}.dtype: {settings['dtype']!r} is not one of {', '.join(DTYPES)}")
     if settings["scorer"] not in SCORERS:
         raise ValueError(f"gate_options.{gate}.scorer: {settings['scorer']!r} is not one of {', '.join(SCORERS)}")
     if not 0 < settings["keep_fraction"] <= 1:
@@ -105,13 +108,13 @@ def token_pieces(encoder: TextEncoder, ids: list[int]) -> list[str]:
 class ModelScorer:
     """The scoring model, loaded once per gate run."""
 
-    def __init__(self, model_path: str):
+    def __init__(self, model_path: str, dtype: str = "auto"):
         from gatedloop.models import load_model, load_tokenizer
         from gatedloop.runtime import device_for
 
         self.tokenizer = load_tokenizer(model_path)
         self.encoder = TextEncoder(self.tokenizer)
-        self.model = load_model(model_path, device=device_for("auto"))
+        self.model = load_model(model_path, device=device_for("auto"), dtype=dtype)
         config = self.model.config
         self.max_tokens = getattr(config, "n_positions", None) or config.max_position_embeddings
 
@@ -160,12 +163,12 @@ class ModelScorer:
         return margins
 
 
-def make_scorer(kind: str, model_path: str):
+def make_scorer(kind: str, model_path: str, dtype: str = "auto"):
     if kind == "vllm":
         from gatedloop.backends.vllm_backend import VLLMScorer
 
-        return VLLMScorer(model_path)
-    return ModelScorer(model_path)
+        return VLLMScorer(model_path, dtype=dtype)
+    return ModelScorer(model_path, dtype)
 
 
 def calibrated_threshold(decisions: list[dict]) -> float:
@@ -191,7 +194,8 @@ class PerplexityGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scores = make_scorer(settings["scorer"], self.model).mean_logprob(samples, settings["batch_size"])
+        scorer = make_scorer(settings["scorer"], self.model, settings["dtype"])
+        scores = scorer.mean_logprob(samples, settings["batch_size"])
         return _decisions(samples, scores, settings, "mean log-prob")
 
 
@@ -203,7 +207,7 @@ class BinaryGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scorer = make_scorer(settings["scorer"], self.model)
+        scorer = make_scorer(settings["scorer"], self.model, settings["dtype"])
         yes = scorer.single_token(self.name, "yes_word", settings["yes_word"])
         no = scorer.single_token(self.name, "no_word", settings["no_word"])
         texts = [settings["template"].format(prompt=s.prompt, completion=s.completion) for s in samples]
