@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -93,3 +94,43 @@ def test_pass_at_k_sample_checks_and_contamination_join_their_rows(tmp_path):
     assert row.contamination_microtasks_prompt == 0.25
     assert list(table.columns).index("pass_at_10") == list(table.columns).index("pass_at_1") + 1
     assert pd.isna(table[table["round"] == 0].iloc[0].compile_rate)  # round 0 generated nothing
+
+
+def test_a_partial_aggregate_reads_only_the_files_it_is_given_and_names_the_missing_ones(tmp_path):
+    scores = make_tree(tmp_path)
+    cell = tmp_path / "runs/tiny/{}/replace/seed0/round{}"
+    compile2, none2 = Path(str(cell).format("compile", 2)), Path(str(cell).format("none", 2))
+    (compile2 / "score/microtasks.json").unlink()  # decisions and fine-tuning done, scoring not yet
+    given = [p for p in tmp_path.rglob("*") if p.name in ("decisions.jsonl", "finetune.json")
+             and p != none2 / "finetune.json"]  # on disk, but not given: never read
+    missing = [compile2 / "score/microtasks.json", none2 / "finetune.json",
+               tmp_path / "runs/tiny/compile/seed0/round0/audit.json"]
+    out = tmp_path / "partial.csv"
+    aggregate.main(["--partial", "--scores", *map(str, scores[:-1]), "--round-files", *map(str, given),
+                    "--missing", *map(str, missing), "--gates", "none", "compile", "--out", str(out)])
+    table = pd.read_csv(out, keep_default_na=False, na_values=[""]).fillna({"missing": ""})
+    assert len(table) == 6 and list(table.columns) == [*aggregate.COLUMNS, "missing"]
+    marked = {(r.gate, r.round): r.missing for r in table.itertuples() if r.missing}
+    assert marked == {("compile", 2): "score", ("none", 2): "finetune", ("compile", 0): "audit"}
+    row = table[(table.gate == "compile") & (table["round"] == 2)].iloc[0]
+    assert pd.isna(row.pass_at_1) and (row.n_generated, row.n_accepted, row.n_train) == (8, 4, 4)
+    none_row = table[(table.gate == "none") & (table["round"] == 2)].iloc[0]
+    assert none_row.pass_at_1 == pytest.approx(0.5) and none_row.n_accepted == 8 and pd.isna(none_row.n_train)
+
+
+def test_a_partial_aggregate_of_a_finished_tree_is_the_full_one_with_nothing_missing(tmp_path):
+    scores = make_tree(tmp_path)
+    siblings = [p for p in tmp_path.rglob("*") if p.name in ("decisions.jsonl", "finetune.json")]
+    full, partial = tmp_path / "full.csv", tmp_path / "partial.csv"
+    common = ["--scores", *map(str, scores), "--gates", "none", "compile"]
+    aggregate.main([*common, "--out", str(full)])
+    aggregate.main([*common, "--partial", "--round-files", *map(str, siblings), "--out", str(partial)])
+    partial_table = pd.read_csv(partial)
+    assert partial_table["missing"].isna().all()
+    pd.testing.assert_frame_equal(partial_table.drop(columns="missing"), pd.read_csv(full))
+
+
+def test_missing_files_outside_the_layout_are_rejected(tmp_path):
+    table = aggregate.collect(make_tree(tmp_path), ["none"])
+    with pytest.raises(ValueError, match="not a file the aggregate reads"):
+        aggregate.missing_column(table, ["runs/tiny/none/replace/seed0/round1/samples.jsonl"])

@@ -4,6 +4,7 @@
 #   results/runs/{model}/base/seed{seed}/round0/score/           round 0, scored once per (model, seed)
 #   results/runs/{model}/{gate}/seed{seed}/round0/audit.json     round-0 audit, once per (model, gate, seed)
 import functools
+import hashlib
 import json
 import math
 import os
@@ -481,3 +482,89 @@ def figure_settings():
             *figures["gates"],
         ]
     )
+
+
+def figure_files(folder):
+    """The figures and the collapse table a sweep draws into `folder`, by the sections the config enables."""
+    kinds = ["pass_at_1", "heatmap", "coverage"]
+    kinds += ["effect"] if "reference" in config["gates"] else []
+    kinds += ["gate_audit"] if config["audit"]["enabled"] else []
+    kinds += ["spectral", "diversity"] if config["analysis"]["enabled"] else []
+    kinds += ["execution"] if config["sample_checks"]["enabled"] else []
+    return [f"{folder}/collapse.csv"] + [f"{folder}/figures/{k}.png" for k in kinds]
+
+
+# An unfinished sweep's figures (`snakemake figures`): drawn from the files on disk, into their own folder.
+PARTIAL = "results/partial"
+
+
+def finetune_stats_files():
+    return [os.path.join(cell_dir(*cell), "finetune.json") for cell in cells()]
+
+
+def companion(path):
+    """The file its job writes first, beside a score summary (verdicts) or an analysis (spectrum)."""
+    if os.path.basename(path) == "analysis.json":
+        return os.path.join(os.path.dirname(path), "spectrum.json")
+    return path.removesuffix(".json") + ".verdicts.jsonl"
+
+
+@functools.lru_cache(maxsize=1)
+def files_on_disk():
+    """The per-round files the aggregate reads, split when the plan is made: written (every result is renamed into
+    place whole, so a file there is a finished one) and not yet. Never inputs of a job: a file that is there is read
+    as it is (no job is planned to redo it) and one that is not is reported, not made.
+    """
+    expected = {
+        "scores": score_files(),
+        "audits": audit_files(),
+        "analyses": analysis_files(),
+        "round_files": decision_files()
+        + finetune_stats_files()
+        + sample_check_files()
+        + manifest_files(),
+    }
+    written = {
+        kind: [p for p in paths if os.path.isfile(p)]
+        for kind, paths in expected.items()
+    }
+    written["round_files"] += [
+        companion(p)
+        for p in written["scores"] + written["analyses"]
+        if os.path.isfile(companion(p))
+    ]
+    missing = [p for paths in expected.values() for p in paths if not os.path.isfile(p)]
+    if not written["scores"]:
+        raise WorkflowError(
+            "figures: no round has been scored yet (no results/runs/.../score/<benchmark>.json): "
+            "nothing to draw; run the workflow first"
+        )
+    return written, missing
+
+
+def on_disk_args(kind):
+    written, missing = files_on_disk()
+    return shlex.join(missing if kind == "missing" else written[kind])
+
+
+def on_disk_state():
+    """Path, size and time of every written file: a partial aggregate reruns when any of them changes."""
+    written, missing = files_on_disk()
+    state = [
+        f"{p} {os.stat(p).st_size} {os.stat(p).st_mtime_ns}"
+        for paths in written.values()
+        for p in paths
+    ]
+    return hashlib.sha256("\n".join(sorted(state + missing)).encode()).hexdigest()
+
+
+def partial_figure_input(wildcards):
+    """Every partial figure reads the partial metrics (its note); effect and coverage draw from their own table."""
+    tables = {"effect": "effects", "coverage": "coverage"}
+    inputs = {
+        "table": f"{PARTIAL}/{tables.get(wildcards.kind, 'metrics')}.csv",
+        "metrics": f"{PARTIAL}/metrics.csv",
+    }
+    if wildcards.kind == "spectral":
+        inputs["spectra"] = f"{PARTIAL}/spectra.csv"
+    return inputs
