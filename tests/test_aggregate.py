@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -98,24 +97,31 @@ def test_pass_at_k_sample_checks_and_contamination_join_their_rows(tmp_path):
 
 def test_a_partial_aggregate_reads_only_the_files_it_is_given_and_names_the_missing_ones(tmp_path):
     scores = make_tree(tmp_path)
-    cell = tmp_path / "runs/tiny/{}/replace/seed0/round{}"
-    compile2, none2 = Path(str(cell).format("compile", 2)), Path(str(cell).format("none", 2))
+    compile2, none2 = (tmp_path / f"runs/tiny/{gate}/replace/seed0/round2" for gate in ("compile", "none"))
     (compile2 / "score/microtasks.json").unlink()  # decisions and fine-tuning done, scoring not yet
-    given = [p for p in tmp_path.rglob("*") if p.name in ("decisions.jsonl", "finetune.json")
-             and p != none2 / "finetune.json"]  # on disk, but not given: never read
-    missing = [compile2 / "score/microtasks.json", none2 / "finetune.json",
-               tmp_path / "runs/tiny/compile/seed0/round0/audit.json"]
+    (none2 / "finetune.json").unlink()
+    siblings = [p for p in tmp_path.rglob("*") if p.name in ("decisions.jsonl", "finetune.json")]
+    listed = [*siblings, none2 / "finetune.json", compile2 / "score/microtasks.verdicts.jsonl"]
+    listed.remove(compile2 / "decisions.jsonl")  # on disk, but not listed: never read
+    audit0 = tmp_path / "runs/tiny/compile/seed0/round0/audit.json"  # listed, not written yet
     out = tmp_path / "partial.csv"
-    aggregate.main(["--partial", "--scores", *map(str, scores[:-1]), "--round-files", *map(str, given),
-                    "--missing", *map(str, missing), "--gates", "none", "compile", "--out", str(out)])
-    table = pd.read_csv(out, keep_default_na=False, na_values=[""]).fillna({"missing": ""})
+    aggregate.main(["--partial", "--scores", *map(str, scores), "--round-files", *map(str, listed),
+                    "--audits", str(audit0), "--gates", "none", "compile", "--out", str(out)])
+    table = pd.read_csv(out).fillna({"missing": ""})
     assert len(table) == 6 and list(table.columns) == [*aggregate.COLUMNS, "missing"]
     marked = {(r.gate, r.round): r.missing for r in table.itertuples() if r.missing}
     assert marked == {("compile", 2): "score", ("none", 2): "finetune", ("compile", 0): "audit"}
     row = table[(table.gate == "compile") & (table["round"] == 2)].iloc[0]
-    assert pd.isna(row.pass_at_1) and (row.n_generated, row.n_accepted, row.n_train) == (8, 4, 4)
+    assert pd.isna(row.pass_at_1) and pd.isna(row.n_generated)  # its decisions are on disk but not listed
+    assert table[(table.gate == "compile") & (table["round"] == 1)].iloc[0].n_generated == 8
     none_row = table[(table.gate == "none") & (table["round"] == 2)].iloc[0]
     assert none_row.pass_at_1 == pytest.approx(0.5) and none_row.n_accepted == 8 and pd.isna(none_row.n_train)
+
+
+def test_a_partial_aggregate_with_no_score_written_says_so(tmp_path):
+    with pytest.raises(SystemExit, match="no score is written yet"):
+        aggregate.main(["--partial", "--scores", str(tmp_path / "runs/tiny/base/seed0/round0/score/m.json"),
+                        "--gates", "none", "--out", str(tmp_path / "partial.csv")])
 
 
 def test_a_partial_aggregate_of_a_finished_tree_is_the_full_one_with_nothing_missing(tmp_path):

@@ -6,11 +6,12 @@ decisions and fine-tuning stats beside each score. Round 0 (``runs/{model}/base/
 once per (model, seed) and shown under every gate and regime, so each curve starts at the same baseline; the
 round-0 audit is computed once per (model, gate, seed) and shown under every regime.
 
-Partial mode (``--partial``, the workflow's ``figures`` target): the sweep is unfinished. The aggregate reads only the
-files named on its command line (scores, audits, analyses and ``--round-files``: decisions, fine-tuning stats,
-sample checks, manifests, verdicts, spectra), never a sibling it would otherwise look for beside a score, and
-``--missing`` names the expected files not written yet. A score that is missing still gets its row, with empty
-values; the ``missing`` column of every row names the files of its round not written yet (empty: finished).
+Partial mode (``--partial``, the workflow's ``figures`` target): the sweep is unfinished. The files named on the
+command line (scores, audits, analyses and ``--round-files``: decisions, fine-tuning stats, sample checks,
+manifests, verdicts, spectra) are the ones the finished sweep will have; the aggregate reads those of them that are
+written (each result is renamed into place whole: a file there is finished), never a sibling it would otherwise
+look for beside a score. A score not written yet still gets its row, with empty values; the ``missing`` column of
+every row names the files of its round not written yet (empty: finished).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ BASE_GATE = "base"
 ROUND_FILE = re.compile(CELL + r"/(?P<file>.+)$")
 # The names the `missing` column uses, in this order: score/<benchmark>.json is "score" (rows are per benchmark).
 ROUND_FILE_LABELS = ["score", "decisions", "finetune", "audit", "sample_checks", "analysis", "manifest"]
+# Written first by the job of a score (its verdicts) or an analysis (its spectrum): never missing on their own.
+COMPANIONS = (".verdicts.jsonl", "/spectrum.json")
 COLUMNS = ["model", "gate", "regime", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
            "n_accepted", "acceptance_rate", "n_train", "finetune_skipped", "compile_rate", "exec_pass_rate",
            *(f"audit_{name}" for name in AUDIT_FIELDS), "first_self_confirming_round"]
@@ -280,6 +283,19 @@ def missing_column(table, missing_paths: Sequence[str | Path]):
     return table.apply(labels, axis=1) if len(table) else table.assign(missing="")["missing"]
 
 
+def written_only(args):
+    """The arguments with only the files written so far, and the files not written yet (verdicts and spectra left
+    out: their job writes them before the score or analysis they belong to)."""
+    missing = []
+    for kind in ("scores", "audits", "analyses", "round_files"):
+        paths = getattr(args, kind)
+        missing += [p for p in paths if not Path(p).is_file() and not p.endswith(COMPANIONS)]
+        setattr(args, kind, [p for p in paths if Path(p).is_file()])
+    if not args.scores:
+        raise SystemExit("no score is written yet (runs/.../score/<benchmark>.json): nothing to aggregate")
+    return args, missing
+
+
 def first_self_confirming_round(table):
     """Per (model, gate, regime, seed): the first round whose audit cannot be told from a rubber stamp (NaN if none)."""
     confirming = table["audit_self_confirming"].astype("boolean").fillna(False).astype(bool)
@@ -302,22 +318,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--coverage", type=Path, default=None, help="write the per-family coverage table here")
     parser.add_argument("--bootstrap", type=int, default=2000, help="resamples for the effect intervals")
     parser.add_argument("--partial", action="store_true",
-                        help="an unfinished sweep: read only the files named here; mark --missing in the table")
+                        help="an unfinished sweep: the files named are those it will have; read the ones written, "
+                             "name the others in a 'missing' column")
     parser.add_argument("--round-files", nargs="*", default=[],
-                        help="partial: the other per-round files that may be read (decisions, finetune.json, "
-                             "sample checks, manifests, verdicts, spectra)")
-    parser.add_argument("--missing", nargs="*", default=[], help="partial: the expected files not written yet")
+                        help="partial: the other per-round files (decisions, finetune.json, sample checks, "
+                             "manifests, verdicts, spectra)")
     args = parser.parse_args(argv)
-    if (args.round_files or args.missing) and not args.partial:
-        parser.error("--round-files and --missing belong to --partial")
+    if args.round_files and not args.partial:
+        parser.error("--round-files belongs to --partial")
     families = prompt_families(read_jsonl(args.prompts)) if args.prompts else None
-    exists = given_only([*args.scores, *args.audits, *args.analyses, *args.round_files]) if args.partial \
-        else on_disk
-    missing_scores = [p for p in args.missing if SCORE_PATH.search(Path(p).as_posix())]
+    missing, missing_scores, exists = [], [], on_disk
+    if args.partial:
+        args, missing = written_only(args)
+        missing_scores = [p for p in missing if SCORE_PATH.search(Path(p).as_posix())]
+        exists = given_only([*args.scores, *args.audits, *args.analyses, *args.round_files])
     table = collect(args.scores, args.gates, args.audits, args.regimes, args.analyses, families, missing_scores,
                     exists)
     if args.partial:
-        table["missing"] = missing_column(table, args.missing)
+        table["missing"] = missing_column(table, missing)
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     if args.effects is not None or args.coverage is not None:
@@ -339,8 +357,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"{len(table)} rows -> {args.out}")
     if args.partial:
         unfinished = table[table["missing"] != ""]
-        print(f"partial: {len(table) - len(unfinished)} of {len(table)} rows finished; not yet written: "
-              f"{len(args.missing)} files")
+        print(f"partial: {len(table) - len(unfinished)} of {len(table)} rows finished; {len(missing)} files not "
+              "written yet")
 
 
 if __name__ == "__main__":

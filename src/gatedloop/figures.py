@@ -23,9 +23,9 @@ CLI: ``python -m gatedloop.figures --metrics metrics.csv --out FIG.png --kind KI
 With several seeds every line is the mean over seeds with a bootstrap 95% band (seeds resampled).
 
 An unfinished sweep (``--partial results/partial/metrics.csv``, the partial aggregate with its ``missing`` column):
-every figure draws the finished cells only and says at its top how many of the cells are finished and which are
-not; a figure with nothing finished yet says so instead of failing; the collapse table takes the last finished
-round as final and lists the missing rounds per row.
+every figure draws what is written (a round not scored yet has no pass@1 point) and says at its top how many of the
+cells are finished and which are not; a figure with nothing written yet says so instead of failing; the collapse
+table takes the last scored round as final and lists the unscored rounds per row.
 """
 
 from __future__ import annotations
@@ -481,7 +481,7 @@ def draw(args, table, note: str = "") -> None:
 
 
 def draw_partial(args) -> None:
-    """The finished cells only, the note on top; a figure with nothing finished yet says so."""
+    """What is written so far, the note on top; a figure with nothing of it written yet says so."""
     partial = _read(args.partial)
     shown = partial
     if args.benchmarks:
@@ -490,9 +490,8 @@ def draw_partial(args) -> None:
         shown = shown[shown["gate"].isin(args.gates)]
     note = partial_note(shown if len(shown) else partial)
     print(note)
+    # Rows not scored yet stay: their pass@1 is empty (no point drawn), the rest of their round may be there.
     table = _read(args.metrics)
-    if args.kind != "collapse" and "missing" in table:
-        table = table[~unscored(table)]
     try:
         draw(args, table, note)
     except ValueError as err:  # e.g. no control arm round, no analysis yet: nothing of this figure is finished

@@ -30,13 +30,31 @@ def _start_time(pid: int) -> str | None:
 
 
 def record_holder(workdir: str | os.PathLike, pid: int | None = None) -> None:
+    """Record this run as the directory's holder, unless another live run is recorded: a second run beside it
+    (``snakemake figures`` while a sweep runs; their locks do not overlap) must not hide the sweep's record."""
     pid = pid or os.getpid()
     state = Path(workdir) / ".snakemake"
     state.mkdir(exist_ok=True)
+    if _recorded_pid(workdir) not in (None, pid) and holder_is_gone(workdir) is False:
+        return
     (state / RECORD).write_text(json.dumps({"pid": pid, "start_time": _start_time(pid)}))
 
 
-def release(workdir: str | os.PathLike) -> None:
+def _recorded_pid(workdir: str | os.PathLike) -> int | None:
+    try:
+        return json.loads((Path(workdir) / ".snakemake" / RECORD).read_text())["pid"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def release(workdir: str | os.PathLike, pid: int | None = None) -> None:
+    """Remove the record, if it is this run's (``pid``, default this process) or its holder is gone."""
+    if _recorded_pid(workdir) not in (None, pid or os.getpid()) and holder_is_gone(workdir) is False:
+        return
+    _forget(workdir)
+
+
+def _forget(workdir: str | os.PathLike) -> None:
     with contextlib.suppress(FileNotFoundError):
         (Path(workdir) / ".snakemake" / RECORD).unlink()
 
@@ -59,5 +77,5 @@ def clear_stale_locks(workdir: str | os.PathLike) -> bool:
         return False
     shutil.rmtree(locks)
     locks.mkdir()
-    release(workdir)
+    _forget(workdir)
     return True

@@ -510,52 +510,41 @@ def companion(path):
 
 
 @functools.lru_cache(maxsize=1)
-def files_on_disk():
-    """The per-round files the aggregate reads, split when the plan is made: written (every result is renamed into
-    place whole, so a file there is a finished one) and not yet. Never inputs of a job: a file that is there is read
-    as it is (no job is planned to redo it) and one that is not is reported, not made.
+def sweep_files():
+    """Every per-round file the finished sweep will have that the aggregate reads, by its flag. The partial
+    aggregate reads those written when it runs; they are never inputs of a job, so none is made or redone for it.
     """
-    expected = {
-        "scores": score_files(),
+    scores, analyses = score_files(), analysis_files()
+    return {
+        "scores": scores,
         "audits": audit_files(),
-        "analyses": analysis_files(),
+        "analyses": analyses,
         "round_files": decision_files()
         + finetune_stats_files()
         + sample_check_files()
-        + manifest_files(),
+        + manifest_files()
+        + [companion(p) for p in scores + analyses],
     }
-    written = {
-        kind: [p for p in paths if os.path.isfile(p)]
-        for kind, paths in expected.items()
-    }
-    written["round_files"] += [
-        companion(p)
-        for p in written["scores"] + written["analyses"]
-        if os.path.isfile(companion(p))
+
+
+def sweep_args(kind):
+    return shlex.join(sweep_files()[kind])
+
+
+def on_disk_state():
+    """Path, size and time of every file of the sweep written so far: the partial aggregate reruns when one is
+    written or rewritten. With no score yet there is nothing to draw: said before any job runs.
+    """
+    written = [
+        p for paths in sweep_files().values() for p in paths if os.path.isfile(p)
     ]
-    missing = [p for paths in expected.values() for p in paths if not os.path.isfile(p)]
-    if not written["scores"]:
+    if not any(os.path.isfile(p) for p in sweep_files()["scores"]):
         raise WorkflowError(
             "figures: no round has been scored yet (no results/runs/.../score/<benchmark>.json): "
             "nothing to draw; run the workflow first"
         )
-    return written, missing
-
-
-def on_disk_args(kind):
-    written, missing = files_on_disk()
-    return shlex.join(missing if kind == "missing" else written[kind])
-
-
-def on_disk_state():
-    """Path, size and time of every written file: a partial aggregate reruns when any of them changes."""
-    written, missing = files_on_disk()
-    state = [
-        f"{p} {os.stat(p).st_size} {os.stat(p).st_mtime_ns}"
-        for paths in written.values()
-        for p in paths
-    ]
-    return hashlib.sha256("\n".join(sorted(state + missing)).encode()).hexdigest()
+    state = [f"{p} {os.stat(p).st_size} {os.stat(p).st_mtime_ns}" for p in written]
+    return hashlib.sha256("\n".join(state).encode()).hexdigest()
 
 
 def partial_figure_input(wildcards):

@@ -1,5 +1,5 @@
-# Figures and the collapse table: local rules that read only the aggregated tables. Their params are the figure
-# settings alone, so changing one reruns only these rules.
+# Figures and the collapse table: local rules (each clone says so: `use rule` does not carry localrule) that read
+# only the aggregated tables. Their params are the figure settings alone, so changing one reruns only these rules.
 
 
 rule figure_pass_at_1:
@@ -43,6 +43,7 @@ use rule figure_pass_at_1 as figure_heatmap with:
         f"{LOGS}/figures/heatmap.log",
     benchmark:
         f"{BENCHMARKS}/figures/heatmap.tsv"
+    localrule: True
     params:
         kind="heatmap",
         settings=figure_settings(),
@@ -60,6 +61,7 @@ use rule figure_pass_at_1 as figure_gate_audit with:
         f"{LOGS}/figures/gate_audit.log",
     benchmark:
         f"{BENCHMARKS}/figures/gate_audit.tsv"
+    localrule: True
     params:
         kind="gate_audit",
         settings=figure_settings(),
@@ -80,6 +82,7 @@ use rule figure_pass_at_1 as figure_spectral with:
         f"{LOGS}/figures/spectral.log",
     benchmark:
         f"{BENCHMARKS}/figures/spectral.tsv"
+    localrule: True
     params:
         kind="spectral",
         settings=figure_settings(),
@@ -97,6 +100,7 @@ use rule figure_pass_at_1 as figure_execution with:
         f"{LOGS}/figures/execution.log",
     benchmark:
         f"{BENCHMARKS}/figures/execution.tsv"
+    localrule: True
     params:
         kind="execution",
         settings=figure_settings(),
@@ -114,6 +118,7 @@ use rule figure_pass_at_1 as figure_diversity with:
         f"{LOGS}/figures/diversity.log",
     benchmark:
         f"{BENCHMARKS}/figures/diversity.tsv"
+    localrule: True
     params:
         kind="diversity",
         settings=figure_settings(),
@@ -133,6 +138,7 @@ use rule figure_pass_at_1 as figure_effect with:
         f"{LOGS}/figures/effect.log",
     benchmark:
         f"{BENCHMARKS}/figures/effect.tsv"
+    localrule: True
     params:
         kind="effect",
         settings=figure_settings(),
@@ -152,6 +158,7 @@ use rule figure_pass_at_1 as figure_coverage with:
         f"{LOGS}/figures/coverage.log",
     benchmark:
         f"{BENCHMARKS}/figures/coverage.tsv"
+    localrule: True
     params:
         kind="coverage",
         settings=figure_settings(),
@@ -169,6 +176,7 @@ use rule figure_pass_at_1 as collapse_table with:
         f"{LOGS}/figures/collapse.log",
     benchmark:
         f"{BENCHMARKS}/figures/collapse.tsv"
+    localrule: True
     params:
         kind="collapse",
         settings=figure_settings(),

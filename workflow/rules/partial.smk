@@ -31,12 +31,11 @@ rule aggregate_partial:
         mem_mb=1000,
         runtime=10,
     params:
-        scores=lambda wc: on_disk_args("scores"),
-        audits=lambda wc: on_disk_args("audits"),
-        analyses=lambda wc: on_disk_args("analyses"),
-        round_files=lambda wc: on_disk_args("round_files"),
-        missing=lambda wc: on_disk_args("missing"),
-        # What is on disk, so the next `snakemake figures` reruns this when a file was written or rewritten.
+        scores=sweep_args("scores"),
+        audits=sweep_args("audits"),
+        analyses=sweep_args("analyses"),
+        round_files=sweep_args("round_files"),
+        # What is written so far, so the next `snakemake figures` reruns this when a file is written or rewritten.
         on_disk=lambda wc: on_disk_state(),
         prompts=lambda wc: (
             f"--prompts {shlex.quote(PROMPT_POOL)}"
@@ -48,7 +47,7 @@ rule aggregate_partial:
         bootstrap=config["figures"]["bootstrap"],
     shell:
         "python -m gatedloop.aggregate --partial --scores {params.scores} --audits {params.audits}"
-        " --analyses {params.analyses} --round-files {params.round_files} --missing {params.missing}"
+        " --analyses {params.analyses} --round-files {params.round_files}"
         " --gates {params.gates} --regimes {params.regimes} {params.prompts} --out {output.metrics}"
         " --spectra {output.spectra} --effects {output.effects} --coverage {output.coverage}"
         " --bootstrap {params.bootstrap} > {log} 2>&1"
