@@ -37,11 +37,12 @@ seeds: $(STAMP)
 smollm2: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile config/smollm2.yaml
 
-# An unfinished sweep's tables and figures from the rounds on disk, into results/partial/ (starts no model job; safe
-# beside a running sweep). Pass the sweep's scenario: `make figures CONFIGFILE=config/paper.yaml`.
+# An unfinished sweep's tables and figures from the rounds on disk, into results/partial/ (starts no model job).
+# Pass the sweep's scenario: `make figures CONFIGFILE=config/paper.yaml`. --nolock: it runs beside a sweep, and
+# Snakemake removes the whole lock folder when a run ends (the sweep's locks too); it writes only results/partial/.
 CONFIGFILE ?=
 figures: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) $(if $(CONFIGFILE),--configfile $(CONFIGFILE)) figures
+	$(BIN)/snakemake --cores $(CORES) --nolock $(if $(CONFIGFILE),--configfile $(CONFIGFILE)) figures
 
 # One HTML file with every figure, its caption and the collapse table (after `make demo`).
 report: $(STAMP)
