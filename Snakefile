@@ -113,21 +113,12 @@ include: "workflow/rules/analyze.smk"
 include: "workflow/rules/manifest.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/partial.smk"
 
 
 rule all:
     default_target: True
     input:
         "results/metrics.csv",
-        "results/collapse.csv",
-        "results/figures/pass_at_1.png",
-        "results/figures/heatmap.png",
-        "results/figures/coverage.png",
-        "results/figures/effect.png" if "reference" in config["gates"] else [],
-        "results/figures/gate_audit.png" if config["audit"]["enabled"] else [],
-        (
-            ["results/figures/spectral.png", "results/figures/diversity.png"]
-            if config["analysis"]["enabled"]
-            else []
-        ),
-        "results/figures/execution.png" if config["sample_checks"]["enabled"] else [],
+        # results/collapse.csv and results/figures/<kind>.png for the sections enabled (common.smk)
+        figure_files("results"),

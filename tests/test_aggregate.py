@@ -93,3 +93,50 @@ def test_pass_at_k_sample_checks_and_contamination_join_their_rows(tmp_path):
     assert row.contamination_microtasks_prompt == 0.25
     assert list(table.columns).index("pass_at_10") == list(table.columns).index("pass_at_1") + 1
     assert pd.isna(table[table["round"] == 0].iloc[0].compile_rate)  # round 0 generated nothing
+
+
+def test_a_partial_aggregate_reads_only_the_files_it_is_given_and_names_the_missing_ones(tmp_path):
+    scores = make_tree(tmp_path)
+    compile2, none2 = (tmp_path / f"runs/tiny/{gate}/replace/seed0/round2" for gate in ("compile", "none"))
+    (compile2 / "score/microtasks.json").unlink()  # decisions and fine-tuning done, scoring not yet
+    (none2 / "finetune.json").unlink()
+    siblings = [p for p in tmp_path.rglob("*") if p.name in ("decisions.jsonl", "finetune.json")]
+    listed = [*siblings, none2 / "finetune.json", compile2 / "score/microtasks.verdicts.jsonl"]
+    listed.remove(compile2 / "decisions.jsonl")  # on disk, but not listed: never read
+    audit0 = tmp_path / "runs/tiny/compile/seed0/round0/audit.json"  # listed, not written yet
+    out = tmp_path / "partial.csv"
+    aggregate.main(["--partial", "--scores", *map(str, scores), "--round-files", *map(str, listed),
+                    "--audits", str(audit0), "--gates", "none", "compile", "--out", str(out)])
+    table = pd.read_csv(out).fillna({"missing": ""})
+    assert len(table) == 6 and list(table.columns) == [*aggregate.COLUMNS, "missing"]
+    marked = {(r.gate, r.round): r.missing for r in table.itertuples() if r.missing}
+    assert marked == {("compile", 2): "score", ("none", 2): "finetune", ("compile", 0): "audit"}
+    row = table[(table.gate == "compile") & (table["round"] == 2)].iloc[0]
+    assert pd.isna(row.pass_at_1) and pd.isna(row.n_generated)  # its decisions are on disk but not listed
+    assert table[(table.gate == "compile") & (table["round"] == 1)].iloc[0].n_generated == 8
+    none_row = table[(table.gate == "none") & (table["round"] == 2)].iloc[0]
+    assert none_row.pass_at_1 == pytest.approx(0.5) and none_row.n_accepted == 8 and pd.isna(none_row.n_train)
+
+
+def test_a_partial_aggregate_with_no_score_written_says_so(tmp_path):
+    with pytest.raises(SystemExit, match="no score is written yet"):
+        aggregate.main(["--partial", "--scores", str(tmp_path / "runs/tiny/base/seed0/round0/score/m.json"),
+                        "--gates", "none", "--out", str(tmp_path / "partial.csv")])
+
+
+def test_a_partial_aggregate_of_a_finished_tree_is_the_full_one_with_nothing_missing(tmp_path):
+    scores = make_tree(tmp_path)
+    siblings = [p for p in tmp_path.rglob("*") if p.name in ("decisions.jsonl", "finetune.json")]
+    full, partial = tmp_path / "full.csv", tmp_path / "partial.csv"
+    common = ["--scores", *map(str, scores), "--gates", "none", "compile"]
+    aggregate.main([*common, "--out", str(full)])
+    aggregate.main([*common, "--partial", "--round-files", *map(str, siblings), "--out", str(partial)])
+    partial_table = pd.read_csv(partial)
+    assert partial_table["missing"].isna().all()
+    pd.testing.assert_frame_equal(partial_table.drop(columns="missing"), pd.read_csv(full))
+
+
+def test_missing_files_outside_the_layout_are_rejected(tmp_path):
+    table = aggregate.collect(make_tree(tmp_path), ["none"])
+    with pytest.raises(ValueError, match="not a file the aggregate reads"):
+        aggregate.missing_column(table, ["runs/tiny/none/replace/seed0/round1/samples.jsonl"])

@@ -102,4 +102,4 @@ def test_a_models_words_reach_only_its_gate_jobs(tiny_llama_dir, tmp_path):
         if match:
             options[match[1]] = yaml.safe_load(match[2])
     assert options["llama"] == {"keep_fraction": 0.25, "yes_word": " good", "no_word": " bad", "dtype": "auto"}
-    assert options["tiny"] == {"keep_fraction": 0.25, "dtype": "auto"}  # the gate-level options, as without the override
+    assert options["tiny"] == {"keep_fraction": 0.25, "dtype": "auto"}  # the gate-level options alone

@@ -194,3 +194,50 @@ def _empty_coverage(tmp_path):
     path = tmp_path / "coverage.csv"
     pd.DataFrame(columns=COVERAGE_COLUMNS).to_csv(path, index=False)
     return path
+
+
+def partial_table() -> pd.DataFrame:
+    """metrics_table of one seed with compile's round 2 not scored yet and none's round 2 audit not written."""
+    table = metrics_table(seeds=(0,)).assign(missing="")
+    compile2 = (table.gate == "compile") & (table["round"] == 2)
+    table.loc[compile2, ["pass_at_1", "audit_auroc"]] = None
+    table.loc[compile2, "missing"] = "score audit"
+    table.loc[(table.gate == "none") & (table["round"] == 2), "missing"] = "audit"
+    return table
+
+
+def test_the_partial_note_counts_the_finished_cells_and_names_the_others():
+    note = figures.partial_note(partial_table())
+    assert note == ("partial: 4 of 6 cells finished; not yet: tiny/compile/replace/seed0/round2 (score, audit); "
+                    "tiny/none/replace/seed0/round2 (audit)")
+    assert figures.partial_note(partial_table(), shown=1).endswith(
+        "(score, audit); and 1 more (the missing column of the partial metrics.csv)")
+    finished = metrics_table(seeds=(0,)).assign(missing="")
+    assert figures.partial_note(finished) == "partial: 6 of 6 cells finished"
+
+
+def test_a_partial_figure_draws_the_scored_rounds_and_the_collapse_table_lists_the_missing(tmp_path, drawn):
+    metrics = tmp_path / "metrics.csv"
+    partial_table().to_csv(metrics, index=False)
+    out = tmp_path / "pass.png"
+    figures.main(["--metrics", str(metrics), "--partial", str(metrics), "--out", str(out), "--dpi", "40"])
+    assert out.read_bytes()[:8] == PNG
+    assert drawn["compile"][0] == [0, 1] and drawn["none"][0] == [0, 1, 2]
+    figures.main(["--metrics", str(metrics), "--partial", str(metrics), "--out", str(tmp_path / "c.csv"),
+                  "--kind", "collapse"])
+    collapse = pd.read_csv(tmp_path / "c.csv").set_index("gate")
+    assert collapse.loc["compile", "missing"] == "round2/seed0" and pd.isna(collapse.loc["none", "missing"])
+    assert collapse.loc["compile", "rounds"] == 1 and collapse.loc["compile", "final"] == pytest.approx(0.65)
+    assert collapse.loc["none", "final"] == pytest.approx(0.3)
+
+
+def test_a_partial_figure_with_nothing_finished_yet_says_so(tmp_path, capsys):
+    metrics = tmp_path / "metrics.csv"
+    partial_table().drop(columns=[c for c in metrics_table() if c.startswith("diversity_")]).to_csv(metrics,
+                                                                                                    index=False)
+    out = tmp_path / "diversity.png"
+    figures.main(["--metrics", str(metrics), "--partial", str(metrics), "--out", str(out), "--kind", "diversity",
+                  "--dpi", "40"])
+    assert out.read_bytes()[:8] == PNG
+    printed = capsys.readouterr().out
+    assert "partial: 4 of 6 cells finished" in printed and "nothing to draw yet: the metrics table has no" in printed

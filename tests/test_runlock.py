@@ -134,3 +134,20 @@ def test_a_dry_run_names_the_host_of_a_run_elsewhere_and_leaves_its_locks(tmp_pa
         assert any(locks.iterdir())
     assert result.returncode != 0  # the real run: Snakemake refuses, as it must while that run may live
     assert "--unlock" in result.stderr
+
+
+def test_a_second_run_beside_a_live_one_keeps_the_first_runs_record(tmp_path):
+    """`snakemake figures` while a sweep runs: it neither replaces the sweep's record nor removes it when done, so
+    the sweep's locks are still cleared if the sweep is killed later."""
+    locks = locked(tmp_path)
+    sweep = subprocess.Popen(["sleep", "30"])
+    try:
+        record_holder(tmp_path, sweep.pid)
+        record_holder(tmp_path, os.getpid())  # the second run starts ...
+        release(tmp_path, os.getpid())  # ... and ends
+        assert holder_is_gone(tmp_path) is False
+        sweep.kill()
+        sweep.wait()
+        assert clear_stale_locks(tmp_path) and not any(locks.iterdir())
+    finally:
+        sweep.kill()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,8 +28,9 @@ HEAVY_RULES = {"microtasks", "corpus", "tokenizer", "pretrain", "human_pool", "g
                "sample_checks", "prepare_benchmark", "generate_shared", "audit_generations_base"}
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+def snakemake(workdir: Path, *args: str, configfile: Path = CONFIG, env: dict | None = None
+              ) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env or {}), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
            "--configfile", str(configfile), "--cores", "2", *args]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1500)
@@ -548,3 +550,91 @@ def test_two_runs_of_the_same_config_and_seed_give_byte_identical_results(tmp_pa
     assert len(compared) == 1 + 3 * 2 + 3  # none, perplexity and the control arm
     for relative in compared:
         assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
+
+
+PARTIAL_RULES = {"figures": 1, "aggregate_partial": 1, "figure_partial": len(FIGURES), "collapse_table_partial": 1}
+ALL_FILES = "score decisions finetune audit sample_checks analysis manifest"
+
+
+def rounds_of(finished_run: Path, workdir: Path) -> Path:
+    """The finished run's rounds without anything aggregated or drawn, and without model weights (a job planned to
+    make a score would have to rebuild them)."""
+    shutil.copytree(finished_run / "results", workdir / "results",
+                    ignore=shutil.ignore_patterns("model", "adapter", "checkpoints", "figures", "*.csv"))
+    return workdir
+
+
+def test_figures_of_a_half_finished_sweep_start_no_model_job_and_mark_what_is_missing(finished_run, tmp_path):
+    """Compile's round 2 trained but not scored, perplexity's round 2 not started (a killed writer's staging file of
+    its score left behind), and a sweep still running in the directory (its locks held by a live process):
+    `snakemake figures` plans only aggregate and figure jobs, all local (run under the SLURM executor with no
+    cluster: a job submitted would fail), draws every figure, leaves the sweep's locks, and the tables name exactly
+    the missing cells."""
+    from gatedloop.runlock import RECORD, record_holder
+
+    workdir = rounds_of(finished_run, tmp_path / "half")
+    runs = workdir / "results/runs/tiny"
+    shutil.rmtree(runs / "compile/replace/seed0/round2/score")
+    shutil.rmtree(runs / "perplexity/replace/seed0/round2")
+    staging = runs / "perplexity/replace/seed0/round2/score/.microtasks.json.k1lled"
+    staging.mkdir(parents=True)
+    (staging / "microtasks.json").write_text('{"pass_at_1": 0.9')
+    locks = workdir / ".snakemake/locks"
+    locks.mkdir(parents=True)
+    held = "results/runs/tiny/perplexity/replace/seed0/round2/score/microtasks.json\nresults/metrics.csv\n"
+    (locks / "0.output.lock").write_text(held)
+    record_holder(workdir, os.getpid())
+
+    assert planned_jobs(snakemake(workdir, "-n", "figures")) == PARTIAL_RULES
+    # As `make figures` runs it (--nolock: Snakemake would remove the sweep's locks with its own when it ends).
+    drawn = snakemake(workdir, "figures", "--nolock", "--executor", "slurm", "--jobs", "4",
+                      env={"SLURM_CONF": "/nonexistent"})
+    assert drawn.returncode == 0, drawn.stderr[-5000:]
+    for figure in FIGURES:
+        assert (workdir / "results/partial/figures" / figure).read_bytes()[:4] == b"\x89PNG", figure
+    assert not (workdir / "results/metrics.csv").exists() and not (workdir / "results/figures").exists()
+    assert (locks / "0.output.lock").read_text() == held
+    assert json.loads((workdir / ".snakemake" / RECORD).read_text())["pid"] == os.getpid()
+
+    keys = ["model", "gate", "regime", "seed", "round", "benchmark"]
+    partial = pd.read_csv(workdir / "results/partial/metrics.csv").fillna({"missing": ""})
+    marked = {tuple(row[keys + ["missing"]]) for _, row in partial[partial.missing != ""].iterrows()}
+    assert marked == {("tiny", "compile", "replace", 0, 2, "microtasks", "score"),
+                      ("tiny", "perplexity", "replace", 0, 2, "microtasks", ALL_FILES)}
+    full = pd.read_csv(finished_run / "results/metrics.csv").set_index(keys)
+    finished = partial[partial.missing == ""].set_index(keys)
+    compared = [c for c in full.columns if c != "first_self_confirming_round"]
+    pd.testing.assert_frame_equal(finished[compared], full.loc[finished.index, compared], check_dtype=False)
+    unscored = partial.set_index(keys).loc[("tiny", "compile", "replace", 0, 2, "microtasks")]
+    assert pd.isna(unscored.pass_at_1) and unscored.n_accepted == full.loc[unscored.name].n_accepted
+    collapse = pd.read_csv(workdir / "results/partial/collapse.csv").fillna({"missing": ""}).set_index("gate")
+    assert collapse.missing.to_dict() == {"compile": "round2/seed0", "none": "", "perplexity": "round2/seed0",
+                                          "reference": ""}
+    note = ("partial: 10 of 12 cells finished; not yet: tiny/compile/replace/seed0/round2 (score); "
+            f"tiny/perplexity/replace/seed0/round2 ({', '.join(ALL_FILES.split())})")
+    for figure in FIGURES:
+        log = (workdir / "results/logs/partial/figures" / figure.replace(".png", ".log")).read_text()
+        assert note in log and "nothing to draw yet" not in log, figure
+
+    # Nothing written since: nothing to do. A score written: the partial aggregate and what it feeds, again.
+    assert planned_jobs(snakemake(workdir, "-n", "figures")) == {}
+    shutil.copytree(finished_run / "results/runs/tiny/compile/replace/seed0/round2/score",
+                    runs / "compile/replace/seed0/round2/score")
+    assert planned_jobs(snakemake(workdir, "-n", "figures")) == PARTIAL_RULES
+
+
+def test_figures_of_a_finished_sweep_equal_the_full_aggregate(finished_run, tmp_path):
+    workdir = rounds_of(finished_run, tmp_path / "finished")
+    result = snakemake(workdir, "figures")
+    assert result.returncode == 0, result.stderr[-5000:]
+    partial, full = workdir / "results/partial", finished_run / "results"
+    table = pd.read_csv(partial / "metrics.csv")
+    assert table.missing.isna().all()
+    pd.testing.assert_frame_equal(table.drop(columns="missing"), pd.read_csv(full / "metrics.csv"))
+    for name in ("effects.csv", "coverage.csv", "spectra.csv"):
+        assert (partial / name).read_bytes() == (full / name).read_bytes(), name
+    collapse = pd.read_csv(partial / "collapse.csv")
+    assert collapse.missing.isna().all()
+    pd.testing.assert_frame_equal(collapse.drop(columns="missing"), pd.read_csv(full / "collapse.csv"))
+    log = (workdir / "results/logs/partial/figures/pass_at_1.log").read_text()
+    assert "partial: 12 of 12 cells finished\n" in log

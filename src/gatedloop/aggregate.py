@@ -5,13 +5,21 @@ paths (``runs/{model}/{gate}/{regime}/seed{seed}/round{round}/score/{benchmark}.
 decisions and fine-tuning stats beside each score. Round 0 (``runs/{model}/base/seed{seed}/round0``) is computed
 once per (model, seed) and shown under every gate and regime, so each curve starts at the same baseline; the
 round-0 audit is computed once per (model, gate, seed) and shown under every regime.
+
+Partial mode (``--partial``, the workflow's ``figures`` target): the sweep is unfinished. The files named on the
+command line (scores, audits, analyses and ``--round-files``: decisions, fine-tuning stats, sample checks,
+manifests, verdicts, spectra) are the ones the finished sweep will have; the aggregate reads those of them that are
+written (each result is renamed into place whole: a file there is finished), never a sibling it would otherwise
+look for beside a score. A score not written yet still gets its row, with empty values; the ``missing`` column of
+every row names the files of its round not written yet (empty: finished).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gatedloop.coverage import (
@@ -33,9 +41,26 @@ AUDIT_PATH = re.compile(CELL + r"/audit\.json$")
 AUDIT_FIELDS = ["correct_rate", "acceptance_rate", "precision", "recall", "auroc", "auroc_low", "auroc_high",
                 "precision_gain", "precision_gain_low", "precision_gain_high", "tv", "self_confirming"]
 BASE_GATE = "base"
+# Any per-round file, for naming what is missing: its round's keys and its name inside the round directory.
+ROUND_FILE = re.compile(CELL + r"/(?P<file>.+)$")
+# The names the `missing` column uses, in this order: score/<benchmark>.json is "score" (rows are per benchmark).
+ROUND_FILE_LABELS = ["score", "decisions", "finetune", "audit", "sample_checks", "analysis", "manifest"]
+# Written first by the job of a score (its verdicts) or an analysis (its spectrum): never missing on their own.
+COMPANIONS = (".verdicts.jsonl", "/spectrum.json")
 COLUMNS = ["model", "gate", "regime", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
            "n_accepted", "acceptance_rate", "n_train", "finetune_skipped", "compile_rate", "exec_pass_rate",
            *(f"audit_{name}" for name in AUDIT_FIELDS), "first_self_confirming_round"]
+
+
+def on_disk(path: str | Path) -> bool:
+    """The full aggregate reads whatever lies beside a score; the partial one passes its own test instead."""
+    return Path(path).exists()
+
+
+def given_only(paths: Sequence[str | Path]) -> Callable[[str | Path], bool]:
+    """A file test that is true for exactly these files (a partial aggregate reads nothing else)."""
+    given = {os.path.normpath(p) for p in paths}
+    return lambda path: os.path.normpath(path) in given
 
 
 def _parse(pattern: re.Pattern, path: str | Path, example: str) -> dict:
@@ -64,7 +89,8 @@ def audit_columns(audit_paths: Sequence[str | Path]) -> dict[tuple, dict]:
 ANALYSIS_PATH = re.compile(CELL + r"/analysis\.json$")
 
 
-def analysis_columns(analysis_paths: Sequence[str | Path]) -> tuple[dict[tuple, dict], list[dict]]:
+def analysis_columns(analysis_paths: Sequence[str | Path], exists: Callable = on_disk
+                     ) -> tuple[dict[tuple, dict], list[dict]]:
     """(model, gate, regime, seed, round) -> spectral_* and diversity_* columns; and the eigen-spectra as long rows.
     Round 0 has gate 'base' and no regime: shared by every arm."""
     columns, spectra = {}, []
@@ -83,7 +109,7 @@ def analysis_columns(analysis_paths: Sequence[str | Path]) -> tuple[dict[tuple, 
         key = (keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"])
         columns[key] = row
         spectrum_path = Path(path).with_name("spectrum.json")
-        if spectrum_path.exists():
+        if exists(spectrum_path):
             for layer, values in read_json(spectrum_path)["layers"].items():
                 spectra += [{"model": keys["model"], "gate": keys["gate"], "regime": keys["regime"],
                              "seed": keys["seed"], "round": keys["round"], "layer": layer, "index": i,
@@ -91,19 +117,19 @@ def analysis_columns(analysis_paths: Sequence[str | Path]) -> tuple[dict[tuple, 
     return columns, spectra
 
 
-def manifest_columns(round_dir: Path) -> dict:
+def manifest_columns(round_dir: Path, exists: Callable = on_disk) -> dict:
     """The key to the round's provenance manifest: its settings hash and path (joins metrics to manifests)."""
     path = round_dir / "manifest.json"
-    if not path.exists():
+    if not exists(path):
         return {}
     return {"config_hash": read_json(path)["config_hash"][:16], "manifest": path.as_posix()}
 
 
-def round_counts(round_dir: Path, families: dict[str, str] | None = None) -> dict:
+def round_counts(round_dir: Path, families: dict[str, str] | None = None, exists: Callable = on_disk) -> dict:
     """What the round generated, accepted and trained on (empty for round 0); with the prompts' families, the
     entropy of the accepted family mix and the number of families in it."""
     decisions_path, stats_path = round_dir / "decisions.jsonl", round_dir / "finetune.json"
-    if not decisions_path.exists():
+    if not exists(decisions_path):
         return {}
     decisions = read_jsonl(decisions_path)
     accepted = sum(bool(d["accepted"]) for d in decisions)
@@ -112,11 +138,11 @@ def round_counts(round_dir: Path, families: dict[str, str] | None = None) -> dic
     if families:
         mix = accepted_by_family(decisions, families)
         counts.update(accepted_family_entropy=family_entropy(mix), accepted_families=len(mix))
-    if stats_path.exists():
+    if exists(stats_path):
         stats = read_json(stats_path)
         counts.update(n_train=stats["n_train"], finetune_skipped=stats["skipped"])
     checks_path = round_dir / "sample_checks.json"
-    if checks_path.exists():
+    if exists(checks_path):
         checks = read_json(checks_path)
         counts.update({k: v for k, v in checks.items()
                        if k in ("compile_rate", "exec_pass_rate") or k.startswith("contamination_")})
@@ -125,18 +151,23 @@ def round_counts(round_dir: Path, families: dict[str, str] | None = None) -> dic
 
 def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths: Sequence[str | Path] = (),
             regimes: Sequence[str] = ("replace",), analysis_paths: Sequence[str | Path] = (),
-            families: dict[str, str] | None = None):
+            families: dict[str, str] | None = None, missing_scores: Sequence[str | Path] = (),
+            exists: Callable = on_disk):
+    """The metrics table. ``missing_scores``: scores not written yet (partial mode), whose rows have the keys and
+    whatever else of their round is there; ``exists``: which files beside a score may be read."""
     import pandas as pd
 
     audits = audit_columns(audit_paths)
-    analyses, _ = analysis_columns(analysis_paths)
+    analyses, _ = analysis_columns(analysis_paths, exists)
     rows = []
-    for path in score_paths:
+    unscored = {"pass_at_1": None, "n_tasks": None, "n_passed": None}
+    for path, scored in [*((p, True) for p in score_paths), *((p, False) for p in missing_scores)]:
         keys = parse_score_path(path)
-        summary = read_json(path)
+        summary = read_json(path) if scored else unscored
+        round_dir = Path(path).parent.parent
         row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
-               "n_passed": summary["n_passed"], **round_counts(Path(path).parent.parent, families),
-               **manifest_columns(Path(path).parent.parent),
+               "n_passed": summary["n_passed"], **round_counts(round_dir, families, exists),
+               **manifest_columns(round_dir, exists),
                **{f"pass_at_{k}": v for k, v in summary.get("pass_at_k", {}).items() if k != "1"}}
         if "base_tests_pass_at_1" in summary:  # HumanEval+ / MBPP+: the original tests alone
             row["base_tests_pass_at_1"] = summary["base_tests_pass_at_1"]
@@ -176,14 +207,18 @@ def self_training_effect(table):
     return table["pass_at_1"] - matched
 
 
-def verdicts_of(score_path: str | Path) -> list[dict] | None:
+def verdicts_path(score_path: str | Path) -> Path:
+    return Path(score_path).with_name(Path(score_path).name.removesuffix(".json") + ".verdicts.jsonl")
+
+
+def verdicts_of(score_path: str | Path, exists: Callable = on_disk) -> list[dict] | None:
     """The per-task verdicts written beside a score summary (None where absent)."""
-    path = Path(score_path).with_name(Path(score_path).name.removesuffix(".json") + ".verdicts.jsonl")
-    return read_jsonl(path) if path.exists() else None
+    path = verdicts_path(score_path)
+    return read_jsonl(path) if exists(path) else None
 
 
 def effects_and_coverage(score_paths: Sequence[str | Path], gates: Sequence[str], regimes: Sequence[str],
-                         families: dict[str, str] | None = None, reps: int = 2000):
+                         families: dict[str, str] | None = None, reps: int = 2000, exists: Callable = on_disk):
     """The paired effects table (gatedloop.effects) and the per-family coverage table (gatedloop.coverage),
     from each score's verdicts and each round's decisions. Round 0 is shared: repeated under every arm."""
     import pandas as pd
@@ -191,7 +226,7 @@ def effects_and_coverage(score_paths: Sequence[str | Path], gates: Sequence[str]
     passes, coverage, no_families = {}, [], set()
     for path in score_paths:
         keys = parse_score_path(path)
-        verdicts = verdicts_of(path)
+        verdicts = verdicts_of(path, exists)
         if verdicts is None:
             continue
         passes[(keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"], keys["benchmark"])] = \
@@ -201,7 +236,7 @@ def effects_and_coverage(score_paths: Sequence[str | Path], gates: Sequence[str]
             no_families.add(keys["benchmark"])
             continue
         decisions = Path(path).parent.parent / "decisions.jsonl"
-        accepted = accepted_by_family(read_jsonl(decisions), families) if families and decisions.exists() \
+        accepted = accepted_by_family(read_jsonl(decisions), families) if families and exists(decisions) \
             else None
         arms = [(g, r) for g in gates for r in regimes] if keys["gate"] == BASE_GATE else \
             [(keys["gate"], keys["regime"])]
@@ -212,6 +247,53 @@ def effects_and_coverage(score_paths: Sequence[str | Path], gates: Sequence[str]
     coverage_table = pd.DataFrame(coverage, columns=COVERAGE_COLUMNS).sort_values(
         ["model", "gate", "regime", "seed", "benchmark", "round", "family"], ignore_index=True)
     return effects, coverage_table, sorted(no_families)
+
+
+def missing_column(table, missing_paths: Sequence[str | Path]):
+    """Per row: the names (ROUND_FILE_LABELS) of its round's files not written yet, space-separated; '' when none.
+    Round 0's shared files (gate 'base') belong to every arm's round-0 row, its audit to every regime's."""
+    shared, audits0, cells = {}, {}, {}
+    for path in missing_paths:
+        match = ROUND_FILE.search(Path(path).as_posix())
+        if not match:
+            raise ValueError(f"{path}: not a path like runs/<model>/<gate>/<regime>/seed<N>/round<R>/<file>")
+        keys = match.groupdict()
+        name = keys["file"]
+        label, benchmark = ("score", Path(name).stem) if name.startswith("score/") else (name.split(".")[0], None)
+        if label not in ROUND_FILE_LABELS:
+            raise ValueError(f"{path}: not a file the aggregate reads ({', '.join(ROUND_FILE_LABELS)})")
+        seed, round_ = int(keys["seed"]), int(keys["round"])
+        if keys["gate"] == BASE_GATE:
+            target, key = shared, (keys["model"], seed)
+        elif round_ == 0:
+            target, key = audits0, (keys["model"], keys["gate"], seed)
+        else:
+            target, key = cells, (keys["model"], keys["gate"], keys["regime"], seed, round_)
+        target.setdefault(key, set()).add((label, benchmark))
+
+    def labels(row) -> str:
+        if row["round"] == 0:
+            found = shared.get((row["model"], row["seed"]), set()) | audits0.get(
+                (row["model"], row["gate"], row["seed"]), set())
+        else:
+            found = cells.get((row["model"], row["gate"], row["regime"], row["seed"], row["round"]), set())
+        names = {label for label, benchmark in found if benchmark in (None, row["benchmark"])}
+        return " ".join(label for label in ROUND_FILE_LABELS if label in names)
+
+    return table.apply(labels, axis=1) if len(table) else table.assign(missing="")["missing"]
+
+
+def written_only(args):
+    """The arguments with only the files written so far, and the files not written yet (verdicts and spectra left
+    out: their job writes them before the score or analysis they belong to)."""
+    missing = []
+    for kind in ("scores", "audits", "analyses", "round_files"):
+        paths = getattr(args, kind)
+        missing += [p for p in paths if not Path(p).is_file() and not p.endswith(COMPANIONS)]
+        setattr(args, kind, [p for p in paths if Path(p).is_file()])
+    if not args.scores:
+        raise SystemExit("no score is written yet (runs/.../score/<benchmark>.json): nothing to aggregate")
+    return args, missing
 
 
 def first_self_confirming_round(table):
@@ -235,14 +317,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--effects", type=Path, default=None, help="write the paired effects table here")
     parser.add_argument("--coverage", type=Path, default=None, help="write the per-family coverage table here")
     parser.add_argument("--bootstrap", type=int, default=2000, help="resamples for the effect intervals")
+    parser.add_argument("--partial", action="store_true",
+                        help="an unfinished sweep: the files named are those it will have; read the ones written, "
+                             "name the others in a 'missing' column")
+    parser.add_argument("--round-files", nargs="*", default=[],
+                        help="partial: the other per-round files (decisions, finetune.json, sample checks, "
+                             "manifests, verdicts, spectra)")
     args = parser.parse_args(argv)
+    if args.round_files and not args.partial:
+        parser.error("--round-files belongs to --partial")
     families = prompt_families(read_jsonl(args.prompts)) if args.prompts else None
-    table = collect(args.scores, args.gates, args.audits, args.regimes, args.analyses, families)
+    missing, missing_scores, exists = [], [], on_disk
+    if args.partial:
+        args, missing = written_only(args)
+        missing_scores = [p for p in missing if SCORE_PATH.search(Path(p).as_posix())]
+        exists = given_only([*args.scores, *args.audits, *args.analyses, *args.round_files])
+    table = collect(args.scores, args.gates, args.audits, args.regimes, args.analyses, families, missing_scores,
+                    exists)
+    if args.partial:
+        table["missing"] = missing_column(table, missing)
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     if args.effects is not None or args.coverage is not None:
         effects, coverage, no_families = effects_and_coverage(args.scores, args.gates, args.regimes, families,
-                                                              args.bootstrap)
+                                                              args.bootstrap, exists)
         for out, frame in ((args.effects, effects), (args.coverage, coverage)):
             if out is not None:
                 with atomic_path(out) as tmp:
@@ -252,11 +350,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.spectra is not None:
         import pandas as pd
 
-        spectra = pd.DataFrame(analysis_columns(args.analyses)[1],
+        spectra = pd.DataFrame(analysis_columns(args.analyses, exists)[1],
                                columns=["model", "gate", "regime", "seed", "round", "layer", "index", "eigenvalue"])
         with atomic_path(args.spectra) as tmp:
             spectra.to_csv(tmp, index=False, float_format="%.6g")
     print(f"{len(table)} rows -> {args.out}")
+    if args.partial:
+        unfinished = table[table["missing"] != ""]
+        print(f"partial: {len(table) - len(unfinished)} of {len(table)} rows finished; {len(missing)} files not "
+              "written yet")
 
 
 if __name__ == "__main__":

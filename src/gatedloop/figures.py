@@ -21,11 +21,17 @@ CLI: ``python -m gatedloop.figures --metrics metrics.csv --out FIG.png --kind KI
 - ``collapse`` (a CSV): per model x gate x benchmark: baseline, final, absolute and relative drop, the first round
   below ``fraction`` x baseline.
 With several seeds every line is the mean over seeds with a bootstrap 95% band (seeds resampled).
+
+An unfinished sweep (``--partial results/partial/metrics.csv``, the partial aggregate with its ``missing`` column):
+every figure draws what is written (a round not scored yet has no pass@1 point) and says at its top how many of the
+cells are finished and which are not; a figure with nothing written yet says so instead of failing; the collapse
+table takes the last scored round as final and lists the unscored rounds per row.
 """
 
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -104,8 +110,14 @@ def _grid(plt, n: int, width: float = 4.6, height: float = 3.4, cols: int = 3):
     return fig, list(axes.flat)[:n]
 
 
-def _save(plt, fig, out: Path, dpi: int) -> None:
-    fig.tight_layout()
+def _save(plt, fig, out: Path, dpi: int, note: str = "") -> None:
+    if note:  # above the panels, in the space tight_layout leaves for it
+        width, height = fig.get_size_inches()
+        text = textwrap.fill(note, width=max(40, int(width * 15)))
+        fig.suptitle(text, color="firebrick", fontsize=8, y=0.995, va="top")
+        fig.tight_layout(rect=(0, 0, 1, 1 - min(0.5, (text.count("\n") + 1) * 0.16 / height)))
+    else:
+        fig.tight_layout()
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
     plt.close(fig)
@@ -131,7 +143,7 @@ def _rounds_axis(ax, title: str, ylabel: str = "", ylim=None):
 
 # ---------------------------------------------------------------- figures
 
-def plot_pass_at_1(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+def plot_pass_at_1(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", note: str = "") -> None:
     plt = _pyplot(style)
     panels = sorted(table.groupby(["model", "benchmark"]).groups)
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6), squeeze=False)
@@ -143,10 +155,10 @@ def plot_pass_at_1(table, out: Path, dpi: int = 120, reps: int = 1000, style: st
             _line(ax, rows, "pass_at_1", gate, reps)
         _rounds_axis(ax, f"{model} · {benchmark}", "pass@1", (0, 1))
         ax.legend(title="gate", fontsize=8)
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
-def plot_heatmap(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+def plot_heatmap(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", note: str = "") -> None:
     plt = _pyplot(style)
     table = table.assign(arm=arm_labels(table))
     benchmarks = sorted(table["benchmark"].unique())
@@ -163,7 +175,7 @@ def plot_heatmap(table, out: Path, dpi: int = 120, reps: int = 1000, style: str 
                     color="white" if value < 0.5 else "black")
         ax.set(title=f"pass@1 · {benchmark}", xlabel="round")
         fig.colorbar(image, ax=ax, fraction=0.04)
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
 def _enumerate_cells(values):
@@ -173,7 +185,7 @@ def _enumerate_cells(values):
                 yield (i, j), value
 
 
-def plot_gate_audit(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+def plot_gate_audit(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", note: str = "") -> None:
     plt = _pyplot(style)
     table = table.assign(arm=arm_labels(table))
     panels = sorted(table.groupby(["model", "arm"]).groups)
@@ -192,7 +204,7 @@ def plot_gate_audit(table, out: Path, dpi: int = 120, reps: int = 1000, style: s
         ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
         _rounds_axis(ax, f"{model} · {gate}", ylim=(0, 1.02))
         ax.legend(fontsize=7)
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
 def spectral_layers(table) -> list[str]:
@@ -201,7 +213,8 @@ def spectral_layers(table) -> list[str]:
                   if c.startswith("spectral_") and c.endswith(suffix))
 
 
-def plot_spectral(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", spectra=None) -> None:
+def plot_spectral(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", spectra=None,
+                  note: str = "") -> None:
     """Rows: (model, layer); columns: the three statistics, then the eigen-spectra of round 0 and the last round."""
     plt = _pyplot(style)
     layers = spectral_layers(table)
@@ -225,7 +238,7 @@ def plot_spectral(table, out: Path, dpi: int = 120, reps: int = 1000, style: str
         row_axes[0].legend(title="gate", fontsize=7)
         if spectra is not None:
             _plot_spectra(row_axes[-1], spectra, model, layer)
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
 def _plot_spectra(ax, spectra, model: str, layer: str) -> None:
@@ -246,7 +259,7 @@ def _plot_spectra(ax, spectra, model: str, layer: str) -> None:
     ax.legend(fontsize=7)
 
 
-def plot_execution(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+def plot_execution(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", note: str = "") -> None:
     plt = _pyplot(style)
     present = [c for c in ("compile_rate", "exec_pass_rate") if c in table and table[c].notna().any()]
     if not present:
@@ -260,10 +273,10 @@ def plot_execution(table, out: Path, dpi: int = 120, reps: int = 1000, style: st
         label = {"compile_rate": "compile rate", "exec_pass_rate": "execution-pass rate"}[column]
         _rounds_axis(ax, f"{model} · {label} of generated samples", label, (0, 1.02))
         ax.legend(title="gate", fontsize=7)
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
-def plot_diversity(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+def plot_diversity(table, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", note: str = "") -> None:
     plt = _pyplot(style)
     present = [(c, label) for c, label in DIVERSITY if c in table and table[c].notna().any()]
     if not present:
@@ -276,10 +289,10 @@ def plot_diversity(table, out: Path, dpi: int = 120, reps: int = 1000, style: st
             _line(ax, rows, column, arm, reps)
         _rounds_axis(ax, f"{model} · {label}", label)
     axes[0].legend(title="gate", fontsize=7)
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
-def plot_effect(effects, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+def plot_effect(effects, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default", note: str = "") -> None:
     """The self-training effect (gate minus control, paired by seed) against round, one panel per (model,
     benchmark), the 95% interval shaded; the control's own drift from round 0 in black."""
     plt = _pyplot(style)
@@ -306,10 +319,11 @@ def plot_effect(effects, out: Path, dpi: int = 120, reps: int = 1000, style: str
         ax.legend(title="gate", fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if not panels:
         raise ValueError("the effects table is empty: is the control arm (control.enabled) off?")
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
-def plot_coverage(coverage, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default") -> None:
+def plot_coverage(coverage, out: Path, dpi: int = 120, reps: int = 1000, style: str = "default",
+                  note: str = "") -> None:
     """Per (model, benchmark, arm): families x rounds, colour the family's held-out pass@1 (mean over seeds),
     text the accepted training samples of that family (mean over seeds; round 0 trains on nothing)."""
     plt = _pyplot(style)
@@ -318,7 +332,7 @@ def plot_coverage(coverage, out: Path, dpi: int = 120, reps: int = 1000, style: 
         ax.axis("off")
         ax.text(0.5, 0.5, "no scored benchmark has task families\n(the microtasks do; HumanEval, MBPP+ and "
                 "LiveCodeBench do not)", ha="center", va="center")
-        _save(plt, fig, out, dpi)
+        _save(plt, fig, out, dpi, note)
         return
     coverage = coverage.assign(arm=arm_labels(coverage))
     panels = sorted(coverage.groupby(["model", "benchmark", "arm"]).groups)
@@ -338,25 +352,85 @@ def plot_coverage(coverage, out: Path, dpi: int = 120, reps: int = 1000, style: 
         ax.set_title(f"{model} · {benchmark} · {arm}", fontsize=8)
         ax.set_xlabel("round")
     fig.colorbar(image, ax=axes[-1], fraction=0.05, label="held-out pass@1 (numbers: accepted samples)")
-    _save(plt, fig, out, dpi)
+    _save(plt, fig, out, dpi, note)
 
 
 def collapse_table(table, fraction: float = 0.9):
     """Per model x gate (x regime) x benchmark, means over seeds: baseline (round 0), final (last round), absolute
-    and relative drop, and the first round whose pass@1 is below ``fraction`` x baseline (empty if none)."""
+    and relative drop, and the first round whose pass@1 is below ``fraction`` x baseline (empty if none). A partial
+    table (its ``missing`` column): final is the last scored round, and ``missing`` lists the unscored ones."""
     import pandas as pd
 
-    table = table.assign(arm=arm_labels(table))
+    partial = "missing" in table
+    table = table.assign(arm=arm_labels(table), unscored=unscored(table))
     rows = []
     for (model, arm, benchmark), cell in table.groupby(["model", "arm", "benchmark"]):
-        by_round = cell.groupby("round")["pass_at_1"].mean().sort_index()
-        baseline, final = by_round.iloc[0], by_round.iloc[-1]
+        by_round = cell[~cell.unscored].groupby("round")["pass_at_1"].mean().sort_index()
+        baseline, final = (by_round.iloc[0], by_round.iloc[-1]) if len(by_round) else (float("nan"),) * 2
         below = by_round[(by_round.index > 0) & (by_round < fraction * baseline)]
-        rows.append({"model": model, "gate": arm, "benchmark": benchmark, "n_seeds": cell["seed"].nunique(),
-                     "rounds": int(by_round.index.max()), "baseline": baseline, "final": final,
-                     "drop": baseline - final, "relative_drop": (baseline - final) / baseline if baseline else None,
-                     f"first_round_below_{fraction:g}x": int(below.index[0]) if len(below) else None})
+        row = {"model": model, "gate": arm, "benchmark": benchmark, "n_seeds": cell["seed"].nunique(),
+               "rounds": int(by_round.index.max()) if len(by_round) else None, "baseline": baseline, "final": final,
+               "drop": baseline - final, "relative_drop": (baseline - final) / baseline if baseline else None,
+               f"first_round_below_{fraction:g}x": int(below.index[0]) if len(below) else None}
+        if partial:
+            gaps = cell[cell.unscored].sort_values(["round", "seed"])
+            row["missing"] = " ".join(f"round{r}/seed{s}" for r, s in zip(gaps["round"], gaps["seed"], strict=True))
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- an unfinished sweep
+
+def unscored(table):
+    """Rows of a partial table whose score is not written yet (all False for a finished table)."""
+    if "missing" not in table:
+        return table["round"] != table["round"]
+    return table["missing"].fillna("").str.split().apply(lambda names: "score" in names)
+
+
+def partial_note(partial, shown: int = 4) -> str:
+    """'partial: N of M cells finished; not yet: <cell> (<files>); ...', a cell being one round of one arm, from
+    the partial aggregate's ``missing`` column; the first ``shown`` unfinished cells are named."""
+    keys = ["model", "gate", "regime", "seed", "round"]
+    partial = partial.assign(missing=partial["missing"].fillna(""))
+    unfinished = []
+    for key, cell in partial.groupby(keys, sort=True):
+        missing = cell[cell.missing != ""]
+        if missing.empty:
+            continue
+        names = [n for n in dict.fromkeys(" ".join(missing.missing).split()) if n != "score"]
+        scoreless = sorted(missing[unscored(missing)].benchmark)
+        if scoreless:
+            every = len(scoreless) == cell.benchmark.nunique()
+            names.insert(0, "score" if every else f"score ({', '.join(scoreless)})")
+        model, gate, regime, seed, round_ = key
+        unfinished.append(f"{model}/{gate}/{regime}/seed{seed}/round{round_} ({', '.join(names)})")
+    total = partial.groupby(keys).ngroups
+    note = f"partial: {total - len(unfinished)} of {total} cells finished"
+    if unfinished:
+        more = len(unfinished) - shown
+        note += "; not yet: " + "; ".join(unfinished[:shown])
+        note += f"; and {more} more (the missing column of the partial metrics.csv)" if more > 0 else ""
+    return note
+
+
+def _placeholder(out: Path, dpi: int, style: str, reason: str, note: str) -> None:
+    """A figure that says it has nothing to draw yet, for a partial sweep."""
+    print(f"nothing to draw yet: {reason}")
+    plt = _pyplot(style)
+    fig, ax = plt.subplots(figsize=(7, 2.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, textwrap.fill(f"nothing to draw yet: {reason}", 80), ha="center", va="center")
+    _save(plt, fig, out, dpi, note)
+
+
+def _read(path: Path):
+    import pandas as pd
+
+    table = pd.read_csv(path)
+    if "missing" in table:
+        table["missing"] = table["missing"].fillna("")
+    return table
 
 
 PLOTS = {"pass_at_1": plot_pass_at_1, "heatmap": plot_heatmap, "gate_audit": plot_gate_audit,
@@ -379,20 +453,51 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--dpi", type=int, default=120)
     parser.add_argument("--bootstrap", type=int, default=1000, help="resamples for the seed bands")
     parser.add_argument("--fraction", type=float, default=0.9, help="collapse: 'below fraction x baseline'")
+    parser.add_argument("--partial", type=Path, default=None,
+                        help="an unfinished sweep: the partial metrics.csv (its missing column): draw what is "
+                             "finished and say what is not")
     args = parser.parse_args(argv)
-    table = pd.read_csv(args.metrics)
+    if args.partial is None:
+        draw(args, pd.read_csv(args.metrics))
+    else:
+        draw_partial(args)
+    print(f"-> {args.out}")
+
+
+def draw(args, table, note: str = "") -> None:
+    import pandas as pd
+
     if not (args.kind == "coverage" and table.empty):
         table = select(table, args.benchmarks, args.gates)
     if args.kind == "collapse":
         with atomic_path(args.out) as tmp:
             collapse_table(table, args.fraction).to_csv(tmp, index=False, float_format="%.4g")
-    else:
-        extra = {}
-        if args.kind == "spectral" and args.spectra is not None:
-            spectra = pd.read_csv(args.spectra)
-            extra["spectra"] = spectra[spectra["gate"].isin([*table["gate"].unique(), "base"])]
-        PLOTS[args.kind](table, args.out, args.dpi, args.bootstrap, args.style, **extra)
-    print(f"-> {args.out}")
+        return
+    extra = {"note": note} if note else {}
+    if args.kind == "spectral" and args.spectra is not None:
+        spectra = pd.read_csv(args.spectra)
+        extra["spectra"] = spectra[spectra["gate"].isin([*table["gate"].unique(), "base"])]
+    PLOTS[args.kind](table, args.out, args.dpi, args.bootstrap, args.style, **extra)
+
+
+def draw_partial(args) -> None:
+    """What is written so far, the note on top; a figure with nothing of it written yet says so."""
+    partial = _read(args.partial)
+    shown = partial
+    if args.benchmarks:
+        shown = shown[shown["benchmark"].isin(args.benchmarks)]
+    if args.gates:
+        shown = shown[shown["gate"].isin(args.gates)]
+    note = partial_note(shown if len(shown) else partial)
+    print(note)
+    # Rows not scored yet stay: their pass@1 is empty (no point drawn), the rest of their round may be there.
+    table = _read(args.metrics)
+    try:
+        draw(args, table, note)
+    except ValueError as err:  # e.g. no control arm round, no analysis yet: nothing of this figure is finished
+        if args.kind == "collapse":
+            raise
+        _placeholder(args.out, args.dpi, args.style, str(err), note)
 
 
 if __name__ == "__main__":

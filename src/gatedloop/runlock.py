@@ -74,15 +74,33 @@ class Holder:
 
 
 def record_holder(workdir: str | os.PathLike, pid: int | None = None, slurm_run: str | None = None) -> None:
+    """Record this run as the directory's holder, unless another run is recorded that is alive: a second run beside
+    it (``snakemake figures`` while a sweep runs; their locks do not overlap) must not hide the sweep's record."""
     pid = pid or os.getpid()
     state = Path(workdir) / ".snakemake"
     state.mkdir(exist_ok=True)
+    if _recorded_pid(workdir) not in (None, pid) and holder_is_gone(workdir) is False:
+        return
     record = {"pid": pid, "start_time": _start_time(pid), "host": socket.gethostname(), "boot_id": _boot_id(),
               "slurm_run": slurm_run}
     (state / RECORD).write_text(json.dumps(record))
 
 
-def release(workdir: str | os.PathLike) -> None:
+def _recorded_pid(workdir: str | os.PathLike) -> int | None:
+    try:
+        return json.loads((Path(workdir) / ".snakemake" / RECORD).read_text())["pid"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def release(workdir: str | os.PathLike, pid: int | None = None) -> None:
+    """Remove the record, if it is this run's (``pid``, default this process) or its holder is gone."""
+    if _recorded_pid(workdir) not in (None, pid or os.getpid()) and holder_is_gone(workdir) is False:
+        return
+    _forget(workdir)
+
+
+def _forget(workdir: str | os.PathLike) -> None:
     with contextlib.suppress(FileNotFoundError):
         (Path(workdir) / ".snakemake" / RECORD).unlink()
 
@@ -133,7 +151,7 @@ def clear_stale_locks(workdir: str | os.PathLike) -> str | None:
     if gone:
         shutil.rmtree(_locks(workdir))
         _locks(workdir).mkdir()
-        release(workdir)
+        _forget(workdir)
         return "gatedloop: removed the directory locks of a run that was killed; resuming." + scancel_hint(holder)
     if gone is None and not holder.on_this_host:
         return lock_elsewhere_note(holder)

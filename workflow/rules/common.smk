@@ -4,6 +4,7 @@
 #   results/runs/{model}/base/seed{seed}/round0/score/           round 0, scored once per (model, seed)
 #   results/runs/{model}/{gate}/seed{seed}/round0/audit.json     round-0 audit, once per (model, gate, seed)
 import functools
+import hashlib
 import json
 import math
 import os
@@ -561,3 +562,78 @@ def figure_settings():
             *figures["gates"],
         ]
     )
+
+
+def figure_files(folder):
+    """The figures and the collapse table a sweep draws into `folder`, by the sections the config enables."""
+    kinds = ["pass_at_1", "heatmap", "coverage"]
+    kinds += ["effect"] if "reference" in config["gates"] else []
+    kinds += ["gate_audit"] if config["audit"]["enabled"] else []
+    kinds += ["spectral", "diversity"] if config["analysis"]["enabled"] else []
+    kinds += ["execution"] if config["sample_checks"]["enabled"] else []
+    return [f"{folder}/collapse.csv"] + [f"{folder}/figures/{k}.png" for k in kinds]
+
+
+# An unfinished sweep's figures (`snakemake figures`): drawn from the files on disk, into their own folder.
+PARTIAL = "results/partial"
+
+
+def finetune_stats_files():
+    return [os.path.join(cell_dir(*cell), "finetune.json") for cell in cells()]
+
+
+def companion(path):
+    """The file its job writes first, beside a score summary (verdicts) or an analysis (spectrum)."""
+    if os.path.basename(path) == "analysis.json":
+        return os.path.join(os.path.dirname(path), "spectrum.json")
+    return path.removesuffix(".json") + ".verdicts.jsonl"
+
+
+@functools.lru_cache(maxsize=1)
+def sweep_files():
+    """Every per-round file the finished sweep will have that the aggregate reads, by its flag. The partial
+    aggregate reads those written when it runs; they are never inputs of a job, so none is made or redone for it.
+    """
+    scores, analyses = score_files(), analysis_files()
+    return {
+        "scores": scores,
+        "audits": audit_files(),
+        "analyses": analyses,
+        "round_files": decision_files()
+        + finetune_stats_files()
+        + sample_check_files()
+        + manifest_files()
+        + [companion(p) for p in scores + analyses],
+    }
+
+
+def sweep_args(kind):
+    return shlex.join(sweep_files()[kind])
+
+
+def on_disk_state():
+    """Path, size and time of every file of the sweep written so far: the partial aggregate reruns when one is
+    written or rewritten. With no score yet there is nothing to draw: said before any job runs.
+    """
+    written = [
+        p for paths in sweep_files().values() for p in paths if os.path.isfile(p)
+    ]
+    if not any(os.path.isfile(p) for p in sweep_files()["scores"]):
+        raise WorkflowError(
+            "figures: no round has been scored yet (no results/runs/.../score/<benchmark>.json): "
+            "nothing to draw; run the workflow first"
+        )
+    state = [f"{p} {os.stat(p).st_size} {os.stat(p).st_mtime_ns}" for p in written]
+    return hashlib.sha256("\n".join(state).encode()).hexdigest()
+
+
+def partial_figure_input(wildcards):
+    """Every partial figure reads the partial metrics (its note); effect and coverage draw from their own table."""
+    tables = {"effect": "effects", "coverage": "coverage"}
+    inputs = {
+        "table": f"{PARTIAL}/{tables.get(wildcards.kind, 'metrics')}.csv",
+        "metrics": f"{PARTIAL}/metrics.csv",
+    }
+    if wildcards.kind == "spectral":
+        inputs["spectra"] = f"{PARTIAL}/spectra.csv"
+    return inputs

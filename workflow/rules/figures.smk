@@ -1,5 +1,5 @@
-# Figures and the collapse table: local rules that read only the aggregated tables. Their params are the figure
-# settings alone, so changing one reruns only these rules.
+# Figures and the collapse table: local rules (each clone says so: `use rule` does not carry localrule) that read
+# only the aggregated tables. Their params are the figure settings alone, so changing one reruns only these rules.
 
 
 rule figure_pass_at_1:

@@ -1,0 +1,100 @@
+# An unfinished sweep's tables and figures: `snakemake figures` (`make figures`) aggregates the rounds that are on
+# disk and draws them into results/partial/, never results/ itself, so a partial table is not taken for the
+# finished one. The per-round files are params, not inputs: no job is planned to make or redo one, and the run's
+# directory locks do not cover them (it works beside a running sweep). Every rule here runs where Snakemake runs.
+
+
+rule figures:
+    """The partial aggregate's tables and figures, marked with what is missing."""
+    input:
+        f"{PARTIAL}/metrics.csv",
+        figure_files(PARTIAL),
+    localrule: True
+
+
+rule aggregate_partial:
+    """The aggregate of the files written so far; the missing ones named in its `missing` column."""
+    output:
+        metrics=f"{PARTIAL}/metrics.csv",
+        spectra=f"{PARTIAL}/spectra.csv",
+        effects=f"{PARTIAL}/effects.csv",
+        coverage=f"{PARTIAL}/coverage.csv",
+    log:
+        f"{LOGS}/partial/aggregate.log",
+    benchmark:
+        f"{BENCHMARKS}/partial/aggregate.tsv"
+    localrule: True
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        scores=sweep_args("scores"),
+        audits=sweep_args("audits"),
+        analyses=sweep_args("analyses"),
+        round_files=sweep_args("round_files"),
+        # What is written so far, so the next `snakemake figures` reruns this when a file is written or rewritten.
+        on_disk=lambda wc: on_disk_state(),
+        prompts=lambda wc: (
+            f"--prompts {shlex.quote(PROMPT_POOL)}"
+            if os.path.isfile(PROMPT_POOL)
+            else ""
+        ),
+        gates=config["gates"],
+        regimes=config["regimes"],
+        bootstrap=config["figures"]["bootstrap"],
+    shell:
+        "python -m gatedloop.aggregate --partial --scores {params.scores} --audits {params.audits}"
+        " --analyses {params.analyses} --round-files {params.round_files}"
+        " --gates {params.gates} --regimes {params.regimes} {params.prompts} --out {output.metrics}"
+        " --spectra {output.spectra} --effects {output.effects} --coverage {output.coverage}"
+        " --bootstrap {params.bootstrap} > {log} 2>&1"
+
+
+rule figure_partial:
+    """One figure of the finished cells, with 'partial: N of M cells finished; not yet: ...' on top."""
+    input:
+        unpack(partial_figure_input),
+    output:
+        f"{PARTIAL}/figures/{{kind}}.png",
+    log:
+        f"{LOGS}/partial/figures/{{kind}}.log",
+    benchmark:
+        f"{BENCHMARKS}/partial/figures/{{kind}}.tsv"
+    wildcard_constraints:
+        kind="pass_at_1|heatmap|gate_audit|spectral|execution|diversity|effect|coverage",
+    localrule: True
+    conda:
+        "../../envs/gatedloop.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        kind=lambda wc: wc.kind,
+        settings=figure_settings(),
+        extra=lambda wc, input: (
+            f"--spectra {input.spectra}" if wc.kind == "spectral" else ""
+        ),
+    shell:
+        "python -m gatedloop.figures --metrics {input.table} --partial {input.metrics} --out {output}"
+        " --kind {params.kind} {params.extra} {params.settings} > {log} 2>&1"
+
+
+use rule figure_partial as collapse_table_partial with:
+    input:
+        table=f"{PARTIAL}/metrics.csv",
+        metrics=f"{PARTIAL}/metrics.csv",
+    output:
+        f"{PARTIAL}/collapse.csv",
+    log:
+        f"{LOGS}/partial/figures/collapse.log",
+    benchmark:
+        f"{BENCHMARKS}/partial/figures/collapse.tsv"
+    localrule: True
+    params:
+        kind="collapse",
+        settings=figure_settings(),
+        extra=f"--fraction {config['figures']['collapse_fraction']}",
