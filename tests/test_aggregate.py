@@ -140,3 +140,19 @@ def test_missing_files_outside_the_layout_are_rejected(tmp_path):
     table = aggregate.collect(make_tree(tmp_path), ["none"])
     with pytest.raises(ValueError, match="not a file the aggregate reads"):
         aggregate.missing_column(table, ["runs/tiny/none/replace/seed0/round1/samples.jsonl"])
+
+
+def test_the_share_over_round_ones_bar_shows_a_drift_a_per_round_quantile_hides(tmp_path):
+    """A quantile gate keeps 2 of 8 every round (acceptance 0.25 by construction); if the gate's scores of the
+    model's samples drift up, more of them reach the lowest score round 1 accepted."""
+    cell = tmp_path / "runs/tiny/perplexity/replace/seed0"
+    for r, shift in ((1, 0.0), (2, 1.5), (3, 3.0)):
+        (cell / f"round{r}").mkdir(parents=True)
+        scores = [i + shift for i in range(8)]
+        keep = sorted(scores)[-2:]
+        (cell / f"round{r}/decisions.jsonl").write_text("".join(
+            json.dumps({"id": str(i), "score": s, "accepted": s in keep}) + "\n" for i, s in enumerate(scores)))
+    shares = [aggregate.round_counts(cell / f"round{r}")["acceptance_at_round1_bar"] for r in (1, 2, 3)]
+    rates = [aggregate.round_counts(cell / f"round{r}")["acceptance_rate"] for r in (1, 2, 3)]
+    assert rates == [0.25, 0.25, 0.25]
+    assert shares == [0.25, 3 / 8, 5 / 8]  # the bar is 6.0: scores 6, 7 / 6.5, 7.5, 8.5 / 6, 7, ... 10

@@ -64,3 +64,13 @@ def test_self_gate_acceptance_rising_while_pass_falls_and_the_quantile_case():
                 if x.startswith("3."))
     assert "perplexity: **appears**" in line
     assert "binary: **cannot be observed**" in line
+
+
+def test_under_a_per_round_quantile_the_share_over_round_ones_bar_carries_the_finding():
+    table, passes = crafted({"none": 0.4, "binary": 0.3}, {})
+    later = table["round"] > 0
+    table.loc[later, "acceptance_rate"] = 0.25  # the study's selection: constant by construction
+    table["acceptance_at_round1_bar"] = None
+    table.loc[later, "acceptance_at_round1_bar"] = 0.25 + 0.2 * (table["round"] - 1) + 0.01 * table.seed
+    line = next(x for x in finding_lines(table, passes, ["none", "binary"], 2, reps=500) if x.startswith("3."))
+    assert "binary: **appears** (share of samples over round 1's bar" in line

@@ -11,7 +11,7 @@ import pytest
 import torch
 import yaml
 from conftest import REPO
-from test_finetune import run_cli, write_round
+from test_finetune import run_cli, two_rounds, write_round
 from test_workflow import snakemake
 
 from gatedloop.backends import SamplingParams, open_backend
@@ -126,3 +126,16 @@ def test_a_models_own_batch_sizes_reach_its_jobs_only(tmp_path):
     model_jobs = [c for rule in ("generate", "score", "finetune", "analyze") for c in shell_commands(result, rule)]
     assert model_jobs and all("--dtype bfloat16" in c for c in model_jobs)
     assert all("batch_size" not in c and "dtype" not in c for c in shell_commands(result, "gate_human"))
+
+
+@pytest.mark.parametrize("trained_in", ["float32", "bfloat16"])
+def test_an_adapter_chain_of_a_bf16_model_equals_its_kept_merged_weights_in_any_precision(bf16_model_dir, tmp_path,
+                                                                                           trained_in):
+    """Fine-tuning merges in the precision it ran in (float32 on a CPU, bf16 on a GPU) and saves in the base's
+    bf16; a chain, loaded in float32 or bf16, rounds each merge to bf16 as that save did: the same weights."""
+    merged = two_rounds(tmp_path / "merged", bf16_model_dir, "--dtype", trained_in)
+    chain = two_rounds(tmp_path / "chain", bf16_model_dir, "--dtype", trained_in, "--adapter-chain")
+    for loaded_in in ("float32", "bfloat16"):
+        kept = load_model(merged, dtype=loaded_in).state_dict()
+        rebuilt = load_model(chain, dtype=loaded_in).state_dict()
+        assert all(torch.equal(kept[k], rebuilt[k]) for k in kept), (trained_in, loaded_in)

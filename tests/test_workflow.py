@@ -73,6 +73,9 @@ def test_the_run_writes_metrics_for_every_cell(finished_run):
     assert (none_rows.n_accepted == none_rows.n_generated).all() and (none_rows.acceptance_rate == 1).all()
     perplexity = later[later.gate == "perplexity"]
     assert (perplexity.n_accepted == perplexity.n_generated // 2).all()  # keep_fraction 0.5 of each round
+    # what a threshold held from round 1 would accept: round 1's own share is its acceptance (no ties in log-probs)
+    bar = perplexity.set_index("round").acceptance_at_round1_bar
+    assert bar[1] == 0.5 and 0 < bar[2] < 1
     assert table.pass_at_1.between(0, 1).all()
     # The audit ran for every gate and round, round 0 included; `none` accepts every audit sample. The control
     # arm judges nothing and has no audit.

@@ -48,7 +48,8 @@ ROUND_FILE_LABELS = ["score", "decisions", "finetune", "audit", "sample_checks",
 # Written first by the job of a score (its verdicts) or an analysis (its spectrum): never missing on their own.
 COMPANIONS = (".verdicts.jsonl", "/spectrum.json")
 COLUMNS = ["model", "gate", "regime", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
-           "n_accepted", "acceptance_rate", "n_train", "finetune_skipped", "compile_rate", "exec_pass_rate",
+           "n_accepted", "acceptance_rate", "acceptance_at_round1_bar", "n_train", "finetune_skipped", "compile_rate",
+           "exec_pass_rate",
            *(f"audit_{name}" for name in AUDIT_FIELDS), "first_self_confirming_round"]
 
 
@@ -125,6 +126,23 @@ def manifest_columns(round_dir: Path, exists: Callable = on_disk) -> dict:
     return {"config_hash": read_json(path)["config_hash"][:16], "manifest": path.as_posix()}
 
 
+def share_over_round1_bar(decisions: list[dict], round1_dir: Path, exists: Callable = on_disk) -> float | None:
+    """The share of this round's samples whose score reaches the lowest score round 1 accepted: the acceptance a
+    threshold calibrated in round 1 and then held would give. Under a per-round quantile (the study's selection)
+    training acceptance is constant by construction; this shows whether the gate's own scores of the model's
+    samples drift upward, the study's rubber stamp, without changing what was trained on. None where round 1
+    accepted nothing or its decisions are not there."""
+    path = round1_dir / "decisions.jsonl"
+    if not exists(path) or not decisions:
+        return None
+    accepted_scores = [d.get("score") for d in read_jsonl(path) if d["accepted"]]
+    scores = [d.get("score") for d in decisions]
+    if not accepted_scores or None in accepted_scores or None in scores:
+        return None
+    bar = min(accepted_scores)
+    return sum(score >= bar for score in scores) / len(scores)
+
+
 def round_counts(round_dir: Path, families: dict[str, str] | None = None, exists: Callable = on_disk) -> dict:
     """What the round generated, accepted and trained on (empty for round 0); with the prompts' families, the
     entropy of the accepted family mix and the number of families in it."""
@@ -134,7 +152,8 @@ def round_counts(round_dir: Path, families: dict[str, str] | None = None, exists
     decisions = read_jsonl(decisions_path)
     accepted = sum(bool(d["accepted"]) for d in decisions)
     counts = {"n_generated": len(decisions), "n_accepted": accepted,
-              "acceptance_rate": accepted / len(decisions) if decisions else 0.0}
+              "acceptance_rate": accepted / len(decisions) if decisions else 0.0,
+              "acceptance_at_round1_bar": share_over_round1_bar(decisions, round_dir.parent / "round1", exists)}
     if families:
         mix = accepted_by_family(decisions, families)
         counts.update(accepted_family_entropy=family_entropy(mix), accepted_families=len(mix))

@@ -33,6 +33,7 @@ NO_GATE = "none"
 HUMAN_GATES = ("compile", "quality", "compile_quality")
 SELF_GATES = ("perplexity", "binary")
 SPECTRAL = "spectral_last_lambda1_over_lambda2"
+BAR_SHARE = "acceptance_at_round1_bar"  # what a threshold held from round 1 would accept (gatedloop.aggregate)
 
 
 def sign(low: float, high: float) -> int:
@@ -155,22 +156,26 @@ def finding_lines(table, passes, gates, last: int, reps: int) -> list[str]:
     # 3. Self-gate acceptance rises while correctness falls.
     parts = []
     for g in (g for g in SELF_GATES if g in gates):
-        rise = seed_difference(per_seed(table, g, last, "acceptance_rate"), per_seed(table, g, 1, "acceptance_rate"),
-                               reps)
         fall = compare(final[g], base, reps, 0)
-        rises, falls = sign(rise[1], rise[2]) if rise else 0, sign(fall["low"], fall["high"]) if fall else 0
         accepted = table[(table.gate == g) & (table["round"] > 0)].acceptance_rate
-        if accepted.nunique() == 1:
-            parts.append(f"{g}: **cannot be observed** (a per-round quantile keeps acceptance at "
-                         f"{accepted.iloc[0]:.2f} by construction; use mode calibrated; pass@1 {_fmt_compare(fall)})")
-            continue
+        column, label = "acceptance_rate", "acceptance"
+        if accepted.nunique() == 1:  # a per-round quantile: training acceptance is constant by construction
+            bar = table[(table.gate == g) & (table["round"] > 0)].get(BAR_SHARE)
+            if bar is None or bar.isna().all():
+                parts.append(f"{g}: **cannot be observed** (a per-round quantile keeps acceptance at "
+                             f"{accepted.iloc[0]:.2f} by construction; use mode calibrated; pass@1 "
+                             f"{_fmt_compare(fall)})")
+                continue
+            column, label = BAR_SHARE, "share of samples over round 1's bar (acceptance is a per-round quantile)"
+        rise = seed_difference(per_seed(table, g, last, column), per_seed(table, g, 1, column), reps)
+        rises, falls = sign(rise[1], rise[2]) if rise else 0, sign(fall["low"], fall["high"]) if fall else 0
         if rises > 0 and falls < 0:
             verdict = "appears"
         elif rises < 0 or falls > 0:
             verdict = "does not appear"
         else:
             verdict = "unresolved at this noise"
-        parts.append(f"{g}: **{verdict}** (acceptance {fmt(rise, 2)}, pass@1 {_fmt_compare(fall)})")
+        parts.append(f"{g}: **{verdict}** ({label} {fmt(rise, 2)}, pass@1 {_fmt_compare(fall)})")
     if parts:
         lines.append(f"3. Self-gate acceptance rises (round {last} - 1) while correctness falls (round {last} - 0): "
                      + "; ".join(parts) + ".")

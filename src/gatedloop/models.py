@@ -56,12 +56,19 @@ def write_chain(path: str | Path, base: str | Path, adapters: list[str | Path], 
     (path / CHAIN_FILE).write_text(json.dumps(relative, indent=1) + "\n")
 
 
-def merge_adapters(model, adapters: list[Path]):
-    """Merge LoRA adapters into ``model``, one after another (round 1's first)."""
+def merge_adapters(model, adapters: list[Path], stored_dtype: str | None = None):
+    """Merge LoRA adapters into ``model``, one after another (round 1's first). After each merge the weights are
+    rounded to ``stored_dtype``, the dtype the round's merged weights would have been saved in (the base model's),
+    so a chain loaded in any precision equals the kept merged weights loaded in that precision: fine-tuning may
+    have merged in float32 (a CPU) or bfloat16 (a GPU), and either way saved the result in the base's dtype."""
+    import torch
     from peft import PeftModel
 
+    working = model.dtype
     for adapter in adapters:
         model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        if stored_dtype is not None and getattr(torch, stored_dtype) != working:
+            model = model.to(getattr(torch, stored_dtype)).to(working)
     return model
 
 
@@ -116,7 +123,7 @@ def load_model(path: str | Path, device: str = "cpu", dtype: str = "auto"):
         enable_tf32()
     base, adapters = chain_of(path)
     model = AutoModelForCausalLM.from_pretrained(str(base), dtype=getattr(torch, resolve_dtype(dtype, device)))
-    model = merge_adapters(model.to(device), adapters)
+    model = merge_adapters(model.to(device), adapters, saved_dtype(base))
     return model.eval()
 
 
