@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gatedloop.core.sweep import Sweep
 from gatedloop.coverage import (
     COVERAGE_COLUMNS,
     accepted_by_family,
@@ -325,9 +326,12 @@ def first_self_confirming_round(table):
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scores", nargs="+", required=True)
+    parser.add_argument("--sweep", default=None,
+                        help="the sweep as JSON (gatedloop.core.sweep.Sweep): its files instead of the lists below, "
+                             "which a large sweep's command line cannot hold")
+    parser.add_argument("--scores", nargs="+", default=[])
     parser.add_argument("--audits", nargs="*", default=[], help="audit.json files to join by key")
-    parser.add_argument("--gates", nargs="+", required=True, help="gates the round-0 rows are repeated under")
+    parser.add_argument("--gates", nargs="+", default=None, help="gates the round-0 rows are repeated under")
     parser.add_argument("--regimes", nargs="+", default=["replace"], help="regimes the round-0 rows are repeated under")
     parser.add_argument("--analyses", nargs="*", default=[], help="analysis.json files to join by key")
     parser.add_argument("--out", type=Path, required=True)
@@ -343,6 +347,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="partial: the other per-round files (decisions, finetune.json, sample checks, "
                              "manifests, verdicts, spectra)")
     args = parser.parse_args(argv)
+    if args.sweep is not None:
+        sweep = Sweep.from_json(args.sweep)
+        files = sweep.aggregated_files()
+        args.scores, args.audits, args.analyses = files["scores"], files["audits"], files["analyses"]
+        args.round_files = files["round_files"] if args.partial else []
+        args.gates, args.regimes = args.gates or list(sweep.gates), list(sweep.regimes)
+    if not args.scores or not args.gates:
+        parser.error("give --sweep, or --scores and --gates")
     if args.round_files and not args.partial:
         parser.error("--round-files belongs to --partial")
     families = prompt_families(read_jsonl(args.prompts)) if args.prompts else None

@@ -27,11 +27,10 @@ rule aggregate:
         mem_mb=1000,
         runtime=10,
     params:
-        gates=config["gates"],
-        regimes=config["regimes"],
+        # the sweep, from which the aggregate lists the files above (a list of them would not fit a command line)
+        sweep=SWEEP.to_json(),
         bootstrap=config["figures"]["bootstrap"],
     shell:
-        "python -m gatedloop.aggregate --scores {input.scores} --audits {input.audits} --gates {params.gates}"
-        " --regimes {params.regimes} --analyses {input.analyses}"
+        "python -m gatedloop.aggregate --sweep {params.sweep:q}"
         " --out {output.metrics} --spectra {output.spectra} --prompts {input.prompts} --effects {output.effects}"
         " --coverage {output.coverage} --bootstrap {params.bootstrap} > {log} 2>&1"

@@ -16,6 +16,14 @@ from gatedloop.cli import to_cli_args
 from gatedloop.config import gate_options_for
 from gatedloop.benchmarks import BENCHMARKS as BENCHMARK_CLASSES
 from gatedloop.gates import GATES
+from gatedloop.core.sweep import (
+    BASE_AUDIT,
+    BASE_RUN,
+    RUN,
+    Sweep,
+    audited,
+    cell_dir as sweep_cell_dir,
+)
 
 
 wildcard_constraints:
@@ -30,9 +38,24 @@ wildcard_constraints:
 
 BASE_GATE = "base"
 MICROTASKS = "results/data/microtasks"
-RUN = "results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}"
-BASE_RUN = "results/runs/{model}/base/seed{seed}/round0"
-BASE_AUDIT = "results/runs/{model}/{gate}/seed{seed}/round0"
+# The results layout and the files a sweep writes: gatedloop.core.sweep, shared with the aggregate.
+SWEEP = Sweep.from_config(config)
+
+
+def cells():
+    return SWEEP.cells()
+
+
+def cell_dir(model, gate, regime, seed, round):
+    return sweep_cell_dir(model, gate, regime, seed, round)
+
+
+score_files = SWEEP.score_files
+analysis_files = SWEEP.analysis_files
+audit_files = SWEEP.audit_files
+sample_check_files = SWEEP.sample_check_files
+decision_files = SWEEP.decision_files
+manifest_files = SWEEP.manifest_files
 # Benchmarks that read a file: the one the workflow builds, and the local files the config names.
 BENCHMARK_DATA = {
     "microtasks": f"{MICROTASKS}/heldout.jsonl",
@@ -169,48 +192,6 @@ def job_seed(wildcards, stage):
     return int(wildcards.seed) * 10_000 + _round(wildcards) * 10 + stages[stage]
 
 
-def cells():
-    """Every (model, gate, regime, seed, round) with round 1..R the config asks for."""
-    for model in config["models"]:
-        for seed in config["seeds"]:
-            for gate in config["gates"]:
-                for regime in config["regimes"]:
-                    for round in range(1, config["rounds"] + 1):
-                        yield model, gate, regime, seed, round
-
-
-def cell_dir(model, gate, regime, seed, round):
-    return RUN.format(model=model, gate=gate, regime=regime, seed=seed, round=round)
-
-
-def score_files():
-    """Round 0 once per (model, seed), then every cell's rounds."""
-    benchmarks = config["score"]["benchmarks"]
-    base = [
-        os.path.join(BASE_RUN.format(model=m, seed=s), "score", f"{b}.json")
-        for m in config["models"]
-        for s in config["seeds"]
-        for b in benchmarks
-    ]
-    return base + [
-        os.path.join(cell_dir(*cell), "score", f"{b}.json")
-        for cell in cells()
-        for b in benchmarks
-    ]
-
-
-def analysis_files():
-    """Round 0 once per (model, seed), then every cell's rounds."""
-    if not config["analysis"]["enabled"]:
-        return []
-    base = [
-        os.path.join(BASE_RUN.format(model=m, seed=s), "analysis.json")
-        for m in config["models"]
-        for s in config["seeds"]
-    ]
-    return base + [os.path.join(cell_dir(*cell), "analysis.json") for cell in cells()]
-
-
 def probe_inputs(wildcards):
     probe = config["analysis"]["probe"]
     if probe["source"] == "microtasks":
@@ -218,12 +199,6 @@ def probe_inputs(wildcards):
     if probe["source"] == "file":
         return [probe["path"]]
     return []
-
-
-def sample_check_files():
-    if not config["sample_checks"]["enabled"]:
-        return []
-    return [os.path.join(cell_dir(*cell), "sample_checks.json") for cell in cells()]
 
 
 def benchmarks_memory_mb():
@@ -285,49 +260,12 @@ def benchmark_args():
     )
 
 
-def decision_files():
-    return [os.path.join(cell_dir(*cell), "decisions.jsonl") for cell in cells()]
-
-
-def audited(gate):
-    """Every gate is audited except the control arm, which judges nothing."""
-    return not GATES.get(gate).control
-
-
-def audit_files():
-    """Round 0 once per (model, gate, seed), then every cell's rounds (gates only, not the control arm)."""
-    if not config["audit"]["enabled"]:
-        return []
-    base = [
-        os.path.join(BASE_AUDIT.format(model=m, gate=g, seed=s), "audit.json")
-        for m in config["models"]
-        for g in config["gates"]
-        for s in config["seeds"]
-        if audited(g)
-    ]
-    return base + [
-        os.path.join(cell_dir(*cell), "audit.json")
-        for cell in cells()
-        if audited(cell[1])
-    ]
-
-
 def reference_inputs(wildcards):
     """The control arm reads the prompt pool, and the human pool where the prompts have no solutions."""
     inputs = {"prompts": PROMPT_POOL}
     if config["control"]["solutions"] == "human_pool":
         inputs["human"] = f"results/base/{wildcards.model}/human_pool.jsonl"
     return inputs
-
-
-def manifest_files():
-    """One manifest per round: round 0 once per (model, seed), then every cell's rounds."""
-    base = [
-        os.path.join(BASE_RUN.format(model=m, seed=s), "manifest.json")
-        for m in config["models"]
-        for s in config["seeds"]
-    ]
-    return base + [os.path.join(cell_dir(*cell), "manifest.json") for cell in cells()]
 
 
 @functools.lru_cache(maxsize=1)
@@ -578,37 +516,9 @@ def figure_files(folder):
 PARTIAL = "results/partial"
 
 
-def finetune_stats_files():
-    return [os.path.join(cell_dir(*cell), "finetune.json") for cell in cells()]
-
-
-def companion(path):
-    """The file its job writes first, beside a score summary (verdicts) or an analysis (spectrum)."""
-    if os.path.basename(path) == "analysis.json":
-        return os.path.join(os.path.dirname(path), "spectrum.json")
-    return path.removesuffix(".json") + ".verdicts.jsonl"
-
-
 @functools.lru_cache(maxsize=1)
 def sweep_files():
-    """Every per-round file the finished sweep will have that the aggregate reads, by its flag. The partial
-    aggregate reads those written when it runs; they are never inputs of a job, so none is made or redone for it.
-    """
-    scores, analyses = score_files(), analysis_files()
-    return {
-        "scores": scores,
-        "audits": audit_files(),
-        "analyses": analyses,
-        "round_files": decision_files()
-        + finetune_stats_files()
-        + sample_check_files()
-        + manifest_files()
-        + [companion(p) for p in scores + analyses],
-    }
-
-
-def sweep_args(kind):
-    return shlex.join(sweep_files()[kind])
+    return SWEEP.aggregated_files()
 
 
 def on_disk_state():

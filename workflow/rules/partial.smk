@@ -31,10 +31,8 @@ rule aggregate_partial:
         mem_mb=1000,
         runtime=10,
     params:
-        scores=sweep_args("scores"),
-        audits=sweep_args("audits"),
-        analyses=sweep_args("analyses"),
-        round_files=sweep_args("round_files"),
+        # the sweep, from which the aggregate lists every file the finished sweep will have
+        sweep=SWEEP.to_json(),
         # What is written so far, so the next `snakemake figures` reruns this when a file is written or rewritten.
         on_disk=lambda wc: on_disk_state(),
         prompts=lambda wc: (
@@ -42,13 +40,9 @@ rule aggregate_partial:
             if os.path.isfile(PROMPT_POOL)
             else ""
         ),
-        gates=config["gates"],
-        regimes=config["regimes"],
         bootstrap=config["figures"]["bootstrap"],
     shell:
-        "python -m gatedloop.aggregate --partial --scores {params.scores} --audits {params.audits}"
-        " --analyses {params.analyses} --round-files {params.round_files}"
-        " --gates {params.gates} --regimes {params.regimes} {params.prompts} --out {output.metrics}"
+        "python -m gatedloop.aggregate --partial --sweep {params.sweep:q} {params.prompts} --out {output.metrics}"
         " --spectra {output.spectra} --effects {output.effects} --coverage {output.coverage}"
         " --bootstrap {params.bootstrap} > {log} 2>&1"
 
