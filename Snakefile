@@ -47,6 +47,7 @@ config.update(_validated)
 if workflow.is_main_process:
     from gatedloop.runlock import (
         clear_before_execution,
+        holds_locks,
         orphan_note,
         record_holder,
         release,
@@ -60,7 +61,7 @@ if workflow.is_main_process:
 # ~150 jobs x ~6 s of imports was a third of the embedded run on 2 cores. Cluster jobs run cold, and so do jobs
 # in per-rule software environments (--sdm conda/apptainer): they must run their environment's interpreter.
 onstart:
-    if workflow.is_main_process:
+    if holds_locks(workflow):
         _slurm_run = slurm_run_name(workflow)
         record_holder(os.getcwd(), slurm_run=_slurm_run)
         if _slurm_run:
@@ -81,14 +82,15 @@ onstart:
 
 
 onsuccess:
-    if workflow.is_main_process:
+    if holds_locks(workflow):
         release(os.getcwd())
 
 
 # Last words of a failed run: which jobs failed, their logs, and the command that retries them (gatedloop.core.failures).
 onerror:
-    if workflow.is_main_process:
+    if holds_locks(workflow):
         release(os.getcwd())
+    if workflow.is_main_process:
         from gatedloop.core.failures import print_summary
 
         print_summary(workflow)

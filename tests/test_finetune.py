@@ -170,3 +170,20 @@ def test_a_skipped_round_carries_the_chain_forward(tmp_path, tiny_model_dir):
     run_cli(skipped, round1, "--adapter-chain")
     before, after = load_model(round1).state_dict(), load_model(skipped / "model").state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_an_adapter_chain_under_a_results_folder_that_links_to_scratch_space(tmp_path, tiny_model_dir):
+    """Clusters often link results/ to a scratch filesystem, deeper than the checkout: the chain is written and read
+    by names (through the link), and read through the link's target too."""
+    import shutil
+
+    scratch = tmp_path / "scratch/group/user/project/results"
+    scratch.mkdir(parents=True)
+    (tmp_path / "checkout").mkdir()
+    (tmp_path / "checkout/results").symlink_to(scratch)
+    results = tmp_path / "checkout/results"
+    shutil.copytree(tiny_model_dir, results / "base")
+    two_rounds(results / "runs", results / "base", "--adapter-chain")
+    through_link = load_model(results / "runs/round2/model").state_dict()
+    through_target = load_model(scratch / "runs/round2/model").state_dict()
+    assert all(torch.equal(through_link[k], through_target[k]) for k in through_link)

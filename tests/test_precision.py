@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -139,3 +140,23 @@ def test_an_adapter_chain_of_a_bf16_model_equals_its_kept_merged_weights_in_any_
         kept = load_model(merged, dtype=loaded_in).state_dict()
         rebuilt = load_model(chain, dtype=loaded_in).state_dict()
         assert all(torch.equal(kept[k], rebuilt[k]) for k in kept), (trained_in, loaded_in)
+
+
+def test_the_merged_copy_an_engine_loads_is_in_the_stored_dtype_and_is_removed_after(bf16_model_dir, tmp_path,
+                                                                                      monkeypatch):
+    """vLLM reads weight files: a chain is merged into node-local temporary space (SLURM_TMPDIR where set), in the
+    base's bf16 (a float32 copy of CodeLlama-7B would be 27 GB), with the chain's weights, and removed afterwards."""
+    from gatedloop.models import weights_dir
+
+    chain = two_rounds(tmp_path / "chain", bf16_model_dir, "--adapter-chain")
+    scratch = tmp_path / "node-local"
+    scratch.mkdir()
+    monkeypatch.setenv("SLURM_TMPDIR", str(scratch))
+    with weights_dir(chain) as merged:
+        assert Path(merged).parent == scratch
+        assert weight_dtypes(Path(merged)) == {"BF16"} and saved_dtype(merged) == "bfloat16"
+        copy, rebuilt = load_model(merged).state_dict(), load_model(chain).state_dict()
+        assert all(torch.equal(copy[k], rebuilt[k]) for k in copy)
+    assert not any(scratch.iterdir())
+    with weights_dir(bf16_model_dir) as same:  # merged weights kept: the directory itself
+        assert same == str(bf16_model_dir)

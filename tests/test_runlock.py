@@ -151,3 +151,26 @@ def test_a_second_run_beside_a_live_one_keeps_the_first_runs_record(tmp_path):
         assert clear_stale_locks(tmp_path) and not any(locks.iterdir())
     finally:
         sweep.kill()
+
+
+def test_a_run_beside_a_sweep_on_another_host_neither_replaces_nor_removes_its_record(tmp_path):
+    """The driver runs in an sbatch job on a compute node; `make figures` runs on a login node: the sweep's record
+    (which this host cannot check) stays, so a later kill of the sweep is still told apart from a live sweep."""
+    locked(tmp_path)
+    record_holder(tmp_path, dead_pid(), slurm_run="sweep-uuid")
+    edit_record(tmp_path, host="gpu-node-17")
+    record_holder(tmp_path, os.getpid())  # the second run starts here ...
+    assert read_holder(tmp_path).host == "gpu-node-17"
+    release(tmp_path, os.getpid())  # ... and ends
+    assert read_holder(tmp_path).host == "gpu-node-17" and read_holder(tmp_path).slurm_run == "sweep-uuid"
+
+
+def test_a_nolock_run_does_not_record_itself(tmp_path):
+    result = snakemake(tmp_path, "--nolock", "results/data/microtasks/pool.jsonl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "results/data/microtasks/pool.jsonl").is_file()
+    record_holder(tmp_path, dead_pid())
+    edit_record(tmp_path, host="gpu-node-17")
+    result = snakemake(tmp_path, "--nolock", "--forcerun", "microtasks", "results/data/microtasks/pool.jsonl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert read_holder(tmp_path).host == "gpu-node-17"  # neither replaced at the start nor removed at the end

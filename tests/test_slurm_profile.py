@@ -82,6 +82,8 @@ def test_only_gates_that_score_with_a_model_ask_a_gpu(tmp_path):
     assert model_gates == {"perplexity"} and human_gates == {"none", "compile", "reference"}
     assert all("gpu=1" in b and "slurm_partition=gpu" in b for b in jobs["gate"])
     assert not any("gpu=" in b or "slurm_partition=gpu" in b for b in jobs["gate_human"])
+    # and the CPU gates keep the time the execution gate needs for a round's programs (not the 30-minute default)
+    assert all(re.search(r"\bruntime=240\b", b) for b in jobs["gate_human"])
 
 
 def test_contamination_checks_get_memory_for_the_benchmarks_they_load(tmp_path):

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gatedloop.core.sweep import Sweep
+from gatedloop.core.sweep import Sweep, companion
 from gatedloop.coverage import (
     COVERAGE_COLUMNS,
     accepted_by_family,
@@ -228,7 +228,7 @@ def self_training_effect(table):
 
 
 def verdicts_path(score_path: str | Path) -> Path:
-    return Path(score_path).with_name(Path(score_path).name.removesuffix(".json") + ".verdicts.jsonl")
+    return Path(companion(str(score_path)))
 
 
 def verdicts_of(score_path: str | Path, exists: Callable = on_disk) -> list[dict] | None:

@@ -29,8 +29,11 @@ def read_chain(path: str | Path) -> tuple[Path, list[Path]]:
     chain's directory, so a results folder can be moved whole."""
     path = Path(path)
     chain = json.loads((path / CHAIN_FILE).read_text())
-    base = (path / chain["base"]).resolve()
-    adapters = [(path / adapter).resolve() for adapter in chain["adapters"]]
+    # Joined by name, not through symlinks, as write_chain made them: a results/ that links to scratch space keeps
+    # the same names below it, while resolving would climb out of the link's target.
+    home = os.path.abspath(path)
+    base = Path(os.path.normpath(os.path.join(home, chain["base"])))
+    adapters = [Path(os.path.normpath(os.path.join(home, adapter))) for adapter in chain["adapters"]]
     missing = [str(p) for p in [base, *adapters] if not p.is_dir()]
     if missing:
         raise FileNotFoundError(f"{path / CHAIN_FILE}: the model is rebuilt from these, and they are missing: "
@@ -50,9 +53,9 @@ def write_chain(path: str | Path, base: str | Path, adapters: list[str | Path], 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(str(path))
-    home = Path(location or path).absolute()
-    relative = {"base": os.path.relpath(Path(base).absolute(), home),
-                "adapters": [os.path.relpath(Path(a).absolute(), home) for a in adapters]}
+    home = os.path.abspath(location or path)
+    relative = {"base": os.path.relpath(os.path.abspath(base), home),
+                "adapters": [os.path.relpath(os.path.abspath(a), home) for a in adapters]}
     (path / CHAIN_FILE).write_text(json.dumps(relative, indent=1) + "\n")
 
 
@@ -81,8 +84,12 @@ def weights_dir(path: str | Path):
         return
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="gatedloop-merged-") as tmp:
-        save_model(load_model(path), load_tokenizer(path), tmp)
+    # In the base's stored dtype (bf16 for the study's models: half of a float32 copy), in the job's node-local
+    # temporary space where the cluster names one.
+    stored = saved_dtype(chain_of(path)[0])
+    scratch = os.environ.get("SLURM_TMPDIR") or None  # else TMPDIR, else /tmp
+    with tempfile.TemporaryDirectory(prefix="gatedloop-merged-", dir=scratch) as tmp:
+        save_model(load_model(path, dtype=stored or "float32"), load_tokenizer(path), tmp, dtype=stored)
         yield tmp
 
 
@@ -130,8 +137,6 @@ def load_model(path: str | Path, device: str = "cpu", dtype: str = "auto"):
 def saved_dtype(path: str | Path) -> str | None:
     """The dtype a model directory's weights are stored in, from its config.json (``dtype``, or ``torch_dtype``
     as older transformers wrote it); None when it does not say."""
-    import json
-
     config_file = Path(path) / "config.json"
     if not config_file.is_file():
         return None

@@ -73,31 +73,39 @@ class Holder:
         return now is None or now != self.start_time
 
 
+def holds_locks(workflow) -> bool:
+    """This process runs the workflow and locks the directory: a --nolock run (`make figures` beside a sweep)
+    neither records itself as the holder nor removes the record."""
+    settings = workflow.execution_settings
+    return workflow.is_main_process and (settings is None or settings.lock)
+
+
 def record_holder(workdir: str | os.PathLike, pid: int | None = None, slurm_run: str | None = None) -> None:
     """Record this run as the directory's holder, unless another run is recorded that is alive: a second run beside
     it (``snakemake figures`` while a sweep runs; their locks do not overlap) must not hide the sweep's record."""
     pid = pid or os.getpid()
     state = Path(workdir) / ".snakemake"
     state.mkdir(exist_ok=True)
-    if _recorded_pid(workdir) not in (None, pid) and holder_is_gone(workdir) is False:
+    if not _replaceable(read_holder(workdir), pid):
         return
     record = {"pid": pid, "start_time": _start_time(pid), "host": socket.gethostname(), "boot_id": _boot_id(),
               "slurm_run": slurm_run}
     (state / RECORD).write_text(json.dumps(record))
 
 
-def _recorded_pid(workdir: str | os.PathLike) -> int | None:
-    try:
-        return json.loads((Path(workdir) / ".snakemake" / RECORD).read_text())["pid"]
-    except (OSError, ValueError, KeyError):
-        return None
+def _replaceable(holder: Holder | None, pid: int) -> bool:
+    """Whether a run (``pid``, on this host) may write or remove the record: none is there, it is this run's own,
+    or its holder is provably gone. A record this host cannot check (a run on another host: the driver in an sbatch
+    job while `make figures` runs on a login node) is left alone."""
+    if holder is None or holder.is_gone() is True:
+        return True
+    return holder.on_this_host and holder.pid == pid and holder.start_time == _start_time(pid)
 
 
 def release(workdir: str | os.PathLike, pid: int | None = None) -> None:
     """Remove the record, if it is this run's (``pid``, default this process) or its holder is gone."""
-    if _recorded_pid(workdir) not in (None, pid or os.getpid()) and holder_is_gone(workdir) is False:
-        return
-    _forget(workdir)
+    if _replaceable(read_holder(workdir), pid or os.getpid()):
+        _forget(workdir)
 
 
 def _forget(workdir: str | os.PathLike) -> None:

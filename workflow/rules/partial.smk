@@ -1,7 +1,8 @@
-# An unfinished sweep's tables and figures: `snakemake figures` (`make figures`) aggregates the rounds that are on
+# An unfinished sweep's tables and figures: `make figures` (`snakemake --nolock figures`) aggregates the rounds on
 # disk and draws them into results/partial/, never results/ itself, so a partial table is not taken for the
-# finished one. The per-round files are params, not inputs: no job is planned to make or redo one, and the run's
-# directory locks do not cover them (it works beside a running sweep). Every rule here runs where Snakemake runs.
+# finished one. The per-round files are not inputs: no job is planned to make or redo one. Beside a running sweep
+# run it with --nolock (make figures does): any Snakemake run that locks the directory removes the whole lock folder
+# when it ends, the sweep's locks too. Every rule here runs where Snakemake runs.
 
 
 rule figures:

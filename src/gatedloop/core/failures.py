@@ -45,11 +45,12 @@ def _targets(argv: Sequence[str]) -> set[str]:
 
 
 def retry_commands(failed: Iterable[FailedJob], argv: Sequence[str]) -> tuple[str, str]:
-    """(the same command, the same options with the failed jobs' outputs as the only targets)."""
+    """(the same command, the same options with the failed jobs' outputs as the only targets). The targets come
+    first: options such as --configfile take several values and would swallow targets placed after them."""
     targets = _targets(argv)
     options = [arg for arg in argv if arg not in targets]
     outputs = [output for job in failed for output in job.outputs]
-    return shlex.join(["snakemake", *argv]), shlex.join(["snakemake", *options, *outputs])
+    return shlex.join(["snakemake", *argv]), shlex.join(["snakemake", *outputs, *options])
 
 
 def summary(failed: Sequence[FailedJob], argv: Sequence[str]) -> str:
