@@ -98,23 +98,20 @@ def test_every_job_runs_through_sbatch_and_results_equal_a_local_run(cluster, tm
 
 
 def test_a_failing_job_is_reported_as_failed(cluster, tmp_path):
-    broken = tmp_path / "broken.jsonl"
-    # Well-formed (so the config validates), but its reference solution does not run: the prepare job fails.
-    broken.write_text(json.dumps({"task_id": "HumanEval/0", "prompt": "def f(x):\n", "entry_point": "f",
-                                  "canonical_solution": "    return x +\n", "base_input": [[1]], "plus_input": [],
-                                  "atol": 0, "contract": ""}) + "\n")
+    broken = tmp_path / "probe.jsonl"
+    # A file (so the config validates) whose line has no text: the probe job, a cluster job, fails when it runs.
+    broken.write_text(json.dumps({"name": "f"}) + "\n")
     config = tmp_path / "broken.yaml"
-    config.write_text(yaml.safe_dump({"score": {"benchmarks": ["humaneval_plus"],
-                                                "data": {"humaneval_plus": str(broken)}}}))
+    config.write_text(yaml.safe_dump({"analysis": {"probe": {"source": "file", "path": str(broken)}}}))
     profile = cluster_profile(tmp_path / "profile")
     result = snakemake(tmp_path / "run", [REPO / "config/integration.yaml", config], "--profile", str(profile),
-                       "--retries", "0", "results/data/benchmarks/humaneval_plus.ready.json", env=cluster.env)
+                       "--retries", "0", "results/data/probe.jsonl", env=cluster.env)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "Error in rule prepare_benchmark" in output
-    job_log = (tmp_path / "run/results/logs/prepare_benchmark/humaneval_plus.log").read_text()
+    assert "Error in rule probe" in output
+    job_log = (tmp_path / "run/results/logs/probe/probe.log").read_text()
     # The job's own error, written on the node:
-    assert "broken.jsonl: task 'HumanEval/0': the canonical solution fails" in job_log, job_log[-3000:]
-    assert not (tmp_path / "run/results/data/benchmarks/humaneval_plus.ready.json").exists()
+    assert "probe.jsonl:1: a probe line needs a non-empty 'text'" in job_log, job_log[-3000:]
+    assert not (tmp_path / "run/results/data/probe.jsonl").exists()
     (failed,) = [job for job in cluster.finished_jobs() if job["WorkDir"] == str(tmp_path / "run")]
     assert failed["JobState"] == "FAILED" and failed["ExitCode"] != "0:0"
