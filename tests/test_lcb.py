@@ -271,3 +271,27 @@ def test_a_wrong_program_that_attacks_the_check_still_fails(attack):
     verdicts = run_programs([tasks["lc-crafted-1"].check_program(stdin_wrong),
                              tasks["lc-crafted-6"].check_program(call_wrong)])
     assert not any(v.passed for v in verdicts), verdicts
+
+
+def test_scoring_reads_the_commit_the_prepare_job_read_when_main_has_moved_since(tmp_path):
+    """main moves on the hub after the prepare job read it: scoring jobs, given the prepare record, read its commit."""
+    home = hub_cache(tmp_path / "hf")
+    assert _prepare(home, tmp_path / "ready.json").returncode == 0
+    repo = home / "hub" / "datasets--livecodebench--code_generation_lite"
+    newer = "f" * 40  # main now names a commit whose test.jsonl lost problem 2
+    (repo / "snapshots" / newer).mkdir()
+    lines = CRAFTED.read_text().splitlines(keepends=True)
+    (repo / "snapshots" / newer / "test.jsonl").write_text(lines[0] + lines[2])
+    (repo / "refs" / "main").write_text(newer)
+    samples = tmp_path / "s.jsonl"
+    samples.write_text(json.dumps({"task_id": "lc-crafted-2", "solution": "print(1)\n"}) + "\n")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(home))
+
+    def score(*extra):
+        return subprocess.run([sys.executable, "-m", "gatedloop.score", "--benchmark", "livecodebench", "--samples",
+                               str(samples), "--out", str(tmp_path / "v.jsonl"), *extra],
+                              capture_output=True, text=True, env=env, timeout=180)
+
+    assert "'lc-crafted-2' is not in livecodebench" in score().stderr  # main, as it is now
+    pinned = score("--prepared", str(tmp_path / "ready.json"))
+    assert pinned.returncode == 0, pinned.stderr  # the prepared commit, which has problem 2

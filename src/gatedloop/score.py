@@ -26,7 +26,7 @@ from gatedloop.backends import SamplingParams, open_backend
 from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask, load, parse_options
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
 from gatedloop.cli import add_dataclass_args, dataclass_from_args
-from gatedloop.io import read_jsonl, write_json, write_jsonl
+from gatedloop.io import read_json, read_jsonl, write_json, write_jsonl
 from gatedloop.prompts import PROMPT_FORMATS, chat_prompt
 from gatedloop.provenance import environment
 from gatedloop.runtime import DTYPES, device_for, set_threads
@@ -161,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="BENCHMARK.KEY=VALUE: a benchmark setting (livecodebench.start_date=2024-05-01)")
     parser.add_argument("--prompt-format", choices=PROMPT_FORMATS, default="raw",
                         help="raw: continue the prompt (base models); chat: chat template + evalplus's sanitizer")
+    parser.add_argument("--prepared", type=Path, default=None,
+                        help="the prepare job's record: read the data it checked (LiveCodeBench: its commit)")
     parser.add_argument("--max-tasks", type=int, default=None,
                         help="model mode: score only the benchmark's first N tasks (CPU runs of real models)")
     add_dataclass_args(parser, SamplingParams)
@@ -192,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
     limits = Limits(timeout_s=args.timeout_s)
     options = parse_options(args.option).get(args.benchmark)
+    if args.prepared is not None:
+        options = BENCHMARKS.get(args.benchmark).pinned_options(options or {}, read_json(args.prepared))
     if args.samples is not None:
         rows = score_samples(args.benchmark, args.data, read_jsonl(args.samples), limits, args.threads,
                              str(args.samples), options)

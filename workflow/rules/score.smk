@@ -19,6 +19,9 @@ rule score:
         runtime=60,
     params:
         sampling=score_sampling,
+        prepared=lambda wc, input: (
+            f"--prepared {input.prepared}" if input.prepared else ""
+        ),
         max_tasks=(
             f"--max-tasks {config['score']['max_tasks']}"
             if config["score"]["max_tasks"]
@@ -36,7 +39,7 @@ rule score:
         "OMP_NUM_THREADS={threads} python -m gatedloop.score --model {input.model} --benchmark {wildcards.benchmark}"
         " {params.data} --out {output.verdicts} --summary {output.summary} --backend {params.backend}"
         " --device {params.device} --dtype {params.dtype} --seed {params.seed} --timeout-s {params.timeout_s} --threads {threads}"
-        " --prompt-format {params.prompt_format} {params.options} {params.max_tasks} {params.sampling} > {log} 2>&1"
+        " --prompt-format {params.prompt_format} {params.prepared} {params.options} {params.max_tasks} {params.sampling} > {log} 2>&1"
 
 
 use rule score as score_base with:

@@ -85,3 +85,9 @@ class Benchmark(ABC):
     def prepare(self) -> dict:
         """Fetch and check what ``tasks`` needs; a record of what was found (written by the prepare job)."""
         return {"benchmark": self.name, "n_tasks": len(self.tasks())}
+
+    @classmethod
+    def pinned_options(cls, options: dict, record: dict) -> dict:
+        """The options with what the prepare job found pinned (its ``record``), so every scoring job reads the data
+        that job checked: by default, the options as they are."""
+        return options

@@ -258,6 +258,14 @@ class LiveCodeBenchBenchmark(Benchmark):
                              f"{self.options['start_date']} .. {self.options['end_date']}")
         return tasks
 
+    @classmethod
+    def pinned_options(cls, options: dict, record: dict) -> dict:
+        """A moving revision (main) is pinned to the commit the prepare job read: a scoring job on a node with
+        internet would otherwise read whatever main is by then."""
+        if options.get("revision") is None and record.get("commit"):
+            return {**options, "revision": record["commit"]}
+        return options
+
     def prepare(self) -> dict:
         tasks = self.tasks()
         record = {"benchmark": self.name, "n_tasks": len(tasks),
