@@ -233,6 +233,7 @@ def check_answer_words(config: dict) -> None:
     before the run: a two-token word would fail every gate job of the model mid-sweep."""
     from gatedloop.core.encoding import TextEncoder
     from gatedloop.gates import GATES
+    from gatedloop.gates.self_gates import token_pieces
 
     encoders: dict = {}  # one load per tokenizer (a model's binary and cross gates read the same one)
     for model in config["models"]:
@@ -244,12 +245,11 @@ def check_answer_words(config: dict) -> None:
             encoder = encoders[described]
             if encoder is None:
                 continue
-            tokenizer = encoder.tokenizer
             settings = {**GATES.get(gate).defaults, **gate_options_for(config, model, gate)}
             for key in ANSWER_WORDS:
                 ids = encoder.continuation(settings[key])
                 if len(ids) != 1:
-                    pieces = [tokenizer.decode([i]) for i in ids]
+                    pieces = token_pieces(encoder, ids)
                     answering = answer_model(config, model, gate)
                     where = f"models.{answering}.gate_options" if answering else "gate_options"
                     raise ConfigError(
