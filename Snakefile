@@ -4,11 +4,10 @@
 # The config is validated against workflow/schemas/config.schema.yaml (defaults filled) before any job runs.
 
 import os
-import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from gatedloop.config import ConfigError, validate_config
+from gatedloop.core.config import ConfigError, validate_config
 
 # The embedded default, unless the user names scenario files (--configfile config/paper.yaml): those replace it
 # rather than merge into it, so a scenario never inherits the default's models or gates. --config overrides apply
@@ -18,16 +17,6 @@ if not workflow.overwrite_configfiles:
 
     configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
-
-envvars:
-    "PATH",
-
-
-# Jobs call `python -m gatedloop.<verb>`: make `python` the interpreter that runs Snakemake, so a user who runs
-# .venv/bin/snakemake without activating the environment gets the same packages in every job.
-os.environ["PATH"] = (
-    f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-)
 
 try:
     # Answer words are checked against tokenizers once, in the main process (not again in every cluster job).
@@ -41,61 +30,8 @@ except ConfigError as err:
 config.clear()
 config.update(_validated)
 
-# A run killed with SIGKILL leaves Snakemake's directory locks behind, and the next run would refuse to start.
-# Each run records its holder (onstart: host, boot, process); a real execution (not a dry run, --summary,
-# --report, ...) first removes locks whose holder is provably gone on this host (gatedloop.runlock).
-if workflow.is_main_process:
-    from gatedloop.runlock import (
-        clear_before_execution,
-        holds_locks,
-        orphan_note,
-        record_holder,
-        release,
-        slurm_run_name,
-    )
 
-    clear_before_execution(workflow)
-
-
-# Local runs fork every job from one process that has imported torch/transformers already (gatedloop.warm):
-# ~150 jobs x ~6 s of imports was a third of the embedded run on 2 cores. Cluster jobs run cold, and so do jobs
-# in per-rule software environments (--sdm conda/apptainer): they must run their environment's interpreter.
-onstart:
-    if holds_locks(workflow):
-        _slurm_run = slurm_run_name(workflow)
-        record_holder(os.getcwd(), slurm_run=_slurm_run)
-        if _slurm_run:
-            print(orphan_note(_slurm_run), file=sys.stderr)
-    if (
-        config["warm_start"]
-        and workflow.local_exec
-        and workflow.is_main_process
-        and not workflow.deployment_settings.deployment_method
-    ):
-        import atexit
-        from gatedloop.warm import ENV_VAR, WarmServer
-
-        _warm = WarmServer("results/logs/warm_start.log")
-        atexit.register(_warm.stop)
-        # Jobs that start before the server is ready run cold.
-        os.environ[ENV_VAR] = _warm.path
-
-
-onsuccess:
-    if holds_locks(workflow):
-        release(os.getcwd())
-
-
-# Last words of a failed run: which jobs failed, their logs, and the command that retries them (gatedloop.core.failures).
-onerror:
-    if holds_locks(workflow):
-        release(os.getcwd())
-    if workflow.is_main_process:
-        from gatedloop.core.failures import print_summary
-
-        print_summary(workflow)
-
-
+include: "workflow/rules/hooks.smk"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/microtasks.smk"
 include: "workflow/rules/corpus.smk"
@@ -111,6 +47,7 @@ include: "workflow/rules/prepare_benchmark.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/audit.smk"
 include: "workflow/rules/sample_checks.smk"
+include: "workflow/rules/probe.smk"
 include: "workflow/rules/analyze.smk"
 include: "workflow/rules/manifest.smk"
 include: "workflow/rules/aggregate.smk"

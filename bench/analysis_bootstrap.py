@@ -73,7 +73,7 @@ def current(counts, firsts, seconds, reps: int, seed: int = 0):
 
 
 def child(variant: str, width: int, reps: int) -> None:
-    from gatedloop.runtime import set_threads
+    from gatedloop.core.runtime import set_threads
 
     set_threads(1)
     data = moments(width)

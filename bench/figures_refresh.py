@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from gatedloop.estimate import job_counts
+from gatedloop.tools.estimate import job_counts
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURE_RULES = {"figure_pass_at_1", "figure_heatmap", "figure_gate_audit", "figure_spectral", "figure_execution",

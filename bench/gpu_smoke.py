@@ -2,7 +2,7 @@
 
     python bench/gpu_smoke.py [--dtype auto] [--archs gpt2 llama qwen2] [--out DIR]
 
-For each architecture (gatedloop.core.tiny_models: the embedded GPT-2, a BOS-adding Llama, a Qwen2), it saves a
+For each architecture (gatedloop.models.tiny: the embedded GPT-2, a BOS-adding Llama, a Qwen2), it saves a
 random-weight model as round 0, then runs generate, the perplexity and binary gates, fine-tuning (merged weights,
 and again as an adapter chain), scoring on held-out microtasks and the analysis, each as its own
 ``python -m gatedloop.<stage>`` process as the workflow runs them. It prints one line per stage (seconds, what it
@@ -44,8 +44,8 @@ def stage(log_dir: Path, name: str, *args: str) -> tuple[bool, float]:
 
 def data_files(root: Path) -> dict[str, Path]:
     """The prompt pool, the held-out tasks and a probe set (held-out solutions as text)."""
-    from gatedloop.io import read_jsonl, write_jsonl
-    from gatedloop.microtasks import split_tasks
+    from gatedloop.core.io import read_jsonl, write_jsonl
+    from gatedloop.data.task_families import split_tasks
 
     root.mkdir(parents=True, exist_ok=True)
     splits = split_tasks(0.15, 0, POOL)
@@ -60,7 +60,7 @@ def data_files(root: Path) -> dict[str, Path]:
 def answer_words(model_dir: Path) -> tuple[str, str]:
     """The first (yes, no) pair that is one token each in this tokenizer (the binary gate refuses others)."""
     from gatedloop.core.encoding import TextEncoder
-    from gatedloop.models import load_tokenizer
+    from gatedloop.models.loading import load_tokenizer
 
     encoder = TextEncoder(load_tokenizer(model_dir))
     single = [pair for pair in ANSWER_PAIRS if all(len(encoder.continuation(w)) == 1 for w in pair)]
@@ -69,7 +69,7 @@ def answer_words(model_dir: Path) -> tuple[str, str]:
 
 def weights_equal(a: Path, b: Path) -> float:
     """The largest absolute difference between two models' weights (0.0: identical)."""
-    from gatedloop.models import load_model
+    from gatedloop.models.loading import load_model
 
     first, second = load_model(a).state_dict(), load_model(b).state_dict()
     return max(float((first[k].float() - second[k].float()).abs().max()) for k in first)
@@ -77,12 +77,12 @@ def weights_equal(a: Path, b: Path) -> float:
 
 def one_round(arch: str, root: Path, data: dict[str, Path], dtype: str) -> list[tuple[str, bool, float, str]]:
     from gatedloop.core import tiny_models
-    from gatedloop.io import read_jsonl
-    from gatedloop.models import saved_dtype
+    from gatedloop.core.io import read_jsonl
+    from gatedloop.models.loading import saved_dtype
 
     base = tiny_models.save(arch, root / "round0")
     if dtype == "bfloat16":  # a bf16 base model, as the study's models are stored
-        from gatedloop.models import load_model, load_tokenizer, save_model
+        from gatedloop.models.loading import load_model, load_tokenizer, save_model
 
         save_model(load_model(base, dtype="float32"), load_tokenizer(base), base, dtype="bfloat16")
     logs, rows = root / "logs", []
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="keep everything here (default: a temp directory)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO / "src"))
-    from gatedloop.runtime import device_for, resolve_dtype
+    from gatedloop.core.runtime import device_for, resolve_dtype
 
     root = args.out or Path(tempfile.mkdtemp(prefix="gpu-smoke-"))
     print(f"{describe_device()}; dtype {args.dtype} -> {resolve_dtype(args.dtype, device_for('auto'))}; in {root}")

@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from gatedloop.estimate import planned_jobs
+from gatedloop.tools.estimate import planned_jobs
 
 REPO = Path(__file__).resolve().parents[1]
 

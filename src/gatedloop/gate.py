@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gatedloop.core.io import read_jsonl, write_jsonl
+from gatedloop.core.runtime import set_threads
+from gatedloop.engine.warm import run_cli
 from gatedloop.gates import GATES, Sample
-from gatedloop.io import read_jsonl, write_jsonl
-from gatedloop.runtime import set_threads
-from gatedloop.warm import run_cli
 
 
 def load_samples(path: Path) -> list[Sample]:

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.backends import BACKENDS, SamplingParams, open_backend
-from gatedloop.cli import add_dataclass_args, dataclass_from_args
-from gatedloop.io import read_jsonl, write_jsonl
-from gatedloop.runtime import DTYPES, device_for, set_threads
-from gatedloop.warm import run_cli
+from gatedloop.core.io import read_jsonl, write_jsonl
+from gatedloop.core.options import add_dataclass_args, dataclass_from_args
+from gatedloop.core.runtime import DTYPES, device_for, set_threads
+from gatedloop.engine.warm import run_cli
 
 
 def expand(prompts: list[dict], per_prompt: int, n_samples: int | None = None) -> list[tuple[dict, int]]:

@@ -16,9 +16,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gatedloop.corpus import stdlib_files
-from gatedloop.io import read_jsonl, write_jsonl
-from gatedloop.warm import run_cli
+from gatedloop.core.io import read_jsonl, write_jsonl
+from gatedloop.data.stdlib import stdlib_files
+from gatedloop.engine.warm import run_cli
 
 MAX_CHARS = 1500  # long functions would be cut at the fine-tuning length anyway
 

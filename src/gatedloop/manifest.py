@@ -27,10 +27,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatedloop.checkpoint import file_digest
-from gatedloop.io import write_json
-from gatedloop.provenance import environment
-from gatedloop.warm import run_cli
+from gatedloop.core.checkpoint import file_digest
+from gatedloop.core.io import write_json
+from gatedloop.core.provenance import environment
+from gatedloop.engine.warm import run_cli
 
 
 def config_hash(settings: dict) -> str:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from gatedloop.benchmarks import BENCHMARKS, load, parse_options
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
-from gatedloop.io import write_json
-from gatedloop.provenance import environment
-from gatedloop.warm import run_cli
+from gatedloop.core.io import write_json
+from gatedloop.core.provenance import environment
+from gatedloop.engine.warm import run_cli
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -15,21 +15,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gatedloop.checkpoint import Checkpointer, restore_rng, rng_state, run_key
-from gatedloop.cli import add_dataclass_args, dataclass_from_args
-from gatedloop.io import atomic_path, read_jsonl, write_json
-from gatedloop.runtime import seed_everything, set_threads
-from gatedloop.warm import run_cli
-
-
-@dataclass
-class ModelShape:
-    """GPT-2 shape. ~1.35M parameters at the defaults (measured: 0.77 held-out pass@1 after ~900 steps)."""
-
-    n_embd: int = 128
-    n_layer: int = 4
-    n_head: int = 4
-    n_positions: int = 256
+from gatedloop.core.checkpoint import Checkpointer, restore_rng, rng_state, run_key
+from gatedloop.core.io import atomic_path, read_jsonl, write_json
+from gatedloop.core.options import add_dataclass_args, dataclass_from_args
+from gatedloop.core.runtime import seed_everything, set_threads
+from gatedloop.engine.warm import run_cli
+from gatedloop.models.scratch import ModelShape, build_model
 
 
 @dataclass
@@ -42,19 +33,6 @@ class PretrainConfig:
     weight_decay: float = 0.1
     task_fraction: float = 0.95
     seed: int = 0
-
-
-def build_model(shape: ModelShape, tokenizer):
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    config = GPT2Config(
-        vocab_size=len(tokenizer), n_embd=shape.n_embd, n_layer=shape.n_layer, n_head=shape.n_head,
-        n_positions=shape.n_positions, bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.eos_token_id,
-        activation_function="gelu",  # gelu_new is markedly slower on CPU
-        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, use_cache=False,
-    )
-    return GPT2LMHeadModel(config)
 
 
 def token_streams(docs: list[dict], tokenizer) -> dict[str, object]:

@@ -19,9 +19,9 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatedloop.corpus import EXCLUDED_DIRS
-from gatedloop.io import read_jsonl, write_jsonl
-from gatedloop.warm import run_cli
+from gatedloop.core.io import read_jsonl, write_jsonl
+from gatedloop.data.stdlib import EXCLUDED_DIRS
+from gatedloop.engine.warm import run_cli
 
 HELD_OUT_DIRS = sorted(EXCLUDED_DIRS - {"site-packages", "dist-packages", "__pycache__"})
 

@@ -17,14 +17,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatedloop.io import read_jsonl, write_jsonl
-from gatedloop.warm import run_cli
-
-SOLUTION = "canonical_solution"
-
-
-def missing_solutions(prompts: list[dict]) -> list[str]:
-    return [str(p["task_id"]) for p in prompts if not isinstance(p.get(SOLUTION), str) or not p[SOLUTION].strip()]
+from gatedloop.core.io import read_jsonl, write_jsonl
+from gatedloop.data.prompt_pool import SOLUTION, missing_solutions
+from gatedloop.engine.warm import run_cli
 
 
 def solutions_of_prompts(prompts: list[dict]) -> list[dict]:

@@ -20,11 +20,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from gatedloop.benchmarks import BENCHMARKS, load, parse_options
+from gatedloop.core.io import read_jsonl, write_json
+from gatedloop.engine.warm import run_cli
 from gatedloop.gates.compile_gate import compiles
 from gatedloop.gates.quality_gate import code_tokens
-from gatedloop.io import read_jsonl, write_json
 from gatedloop.sandbox import Limits, run_programs, with_tests
-from gatedloop.warm import run_cli
 
 
 def compile_and_execution(samples: list[dict], limits: Limits, workers: int) -> dict:

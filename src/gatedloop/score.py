@@ -25,13 +25,13 @@ from pathlib import Path
 from gatedloop.backends import SamplingParams, open_backend
 from gatedloop.benchmarks import BENCHMARKS, BenchmarkTask, load, parse_options
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
-from gatedloop.cli import add_dataclass_args, dataclass_from_args
-from gatedloop.io import read_json, read_jsonl, write_json, write_jsonl
-from gatedloop.prompts import PROMPT_FORMATS, chat_prompt
-from gatedloop.provenance import environment
-from gatedloop.runtime import DTYPES, device_for, set_threads
+from gatedloop.core.io import read_json, read_jsonl, write_json, write_jsonl
+from gatedloop.core.options import add_dataclass_args, dataclass_from_args
+from gatedloop.core.provenance import environment
+from gatedloop.core.runtime import DTYPES, device_for, set_threads
+from gatedloop.engine.warm import run_cli
+from gatedloop.models.prompt_formats import PROMPT_FORMATS, chat_prompt
 from gatedloop.sandbox import Limits, isolation, run_programs
-from gatedloop.warm import run_cli
 
 
 def pass_at_k(rows: list[dict], ks: Sequence[int]) -> dict[str, float]:

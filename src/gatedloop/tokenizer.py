@@ -10,24 +10,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatedloop.io import atomic_path, read_jsonl
-from gatedloop.warm import run_cli
-
-EOT = "<|endoftext|>"
-
-
-def train_tokenizer(texts: list[str], vocab_size: int):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOT], show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(texts, trainer=trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOT, bos_token=EOT, pad_token=EOT,
-                                   unk_token=EOT, model_max_length=1_000_000)
+from gatedloop.core.io import atomic_path, read_jsonl
+from gatedloop.engine.warm import run_cli
+from gatedloop.models.scratch import train_tokenizer
 
 
 def main(argv: Sequence[str] | None = None) -> None:

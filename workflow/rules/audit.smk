@@ -1,3 +1,6 @@
+include: "functions/audit.smk"
+
+
 rule audit:
     """The round's model writes code for held-out tasks; truth by execution; the gate judges; AUROC etc."""
     input:

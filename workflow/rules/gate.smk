@@ -1,3 +1,6 @@
+include: "functions/gate.smk"
+
+
 # Two rules, so a cluster profile can give a GPU to gates that score with a model (perplexity, binary, cross: rule
 # gate) and none to the rest (compile, lint, execution...: rule gate_human), which would hold one idle for hours.
 

@@ -1,3 +1,6 @@
+include: "functions/generate.smk"
+
+
 rule generate:
     """Round r >= 2: the round r-1 model completes every prompt of the fixed pool (sampling settings from config)."""
     input:

@@ -1,3 +1,6 @@
+include: "functions/manifest.smk"
+
+
 # Cheap file hashing: both run where Snakemake runs, not as cluster jobs (`use rule` does not carry localrule).
 localrules:
     manifest,

@@ -1,3 +1,6 @@
+include: "functions/partial.smk"
+
+
 # An unfinished sweep's tables and figures: `make figures` (`snakemake --nolock figures`) aggregates the rounds on
 # disk and draws them into results/partial/, never results/ itself, so a partial table is not taken for the
 # finished one. The per-round files are not inputs: no job is planned to make or redo one. Beside a running sweep

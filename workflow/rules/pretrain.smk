@@ -1,3 +1,6 @@
+include: "functions/pretrain.smk"
+
+
 rule pretrain:
     """Train the tiny round-0 model from scratch; saved as a plain Hugging Face model directory. A killed job
     resumes from its last checkpoint (results/checkpoints/pretrain/<model>)."""

@@ -1,3 +1,6 @@
+include: "functions/reference.smk"
+
+
 # The control arm (gate "reference"): its round-r "samples" are human-written solutions, not generated code;
 # the gate, fine-tuning, scoring and analysis then run as for every other arm.
 ruleorder: reference_samples > generate

@@ -1,3 +1,6 @@
+include: "functions/sample_checks.smk"
+
+
 rule sample_checks:
     """Round r's samples: compile and execution rates (the study's Figure 12); its fine-tuning data: n-gram overlap
     with every scored benchmark (contamination control)."""

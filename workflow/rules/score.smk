@@ -1,3 +1,6 @@
+include: "functions/score.smk"
+
+
 rule score:
     """Score a round's model on one held-out benchmark; every completion runs in the sandbox."""
     input:

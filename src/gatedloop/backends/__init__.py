@@ -9,7 +9,7 @@ sequence, so every stage sees the same text whatever the backend: ``transformers
 from __future__ import annotations
 
 from gatedloop.backends.base import Backend, SamplingParams, truncate_at_stop
-from gatedloop.registry import Registry
+from gatedloop.core.registry import Registry
 
 BACKENDS: Registry[type[Backend]] = Registry("backend")
 

@@ -45,7 +45,7 @@ class Backend(ABC):
     """Loads one model directory (or hub id) and generates completions for prompts."""
 
     def __init__(self, model_path: str, device: str = "cpu", dtype: str = "auto"):
-        from gatedloop.runtime import resolve_dtype
+        from gatedloop.core.runtime import resolve_dtype
 
         self.model_path = model_path
         self.device = device

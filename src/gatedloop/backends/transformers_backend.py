@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gatedloop.backends.base import Backend, SamplingParams, decode_continuation, truncate_at_stop
-from gatedloop.models import load_model, load_tokenizer
+from gatedloop.models.loading import load_model, load_tokenizer
 
 
 def nucleus_warper(temperature: float, top_p: float, candidates: int = 256):

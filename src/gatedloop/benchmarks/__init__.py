@@ -9,7 +9,7 @@ from gatedloop.benchmarks.humaneval import HumanEvalBenchmark
 from gatedloop.benchmarks.lcb import LiveCodeBenchBenchmark
 from gatedloop.benchmarks.microtasks import MicrotasksBenchmark
 from gatedloop.benchmarks.plus import HumanEvalPlusBenchmark, MbppPlusBenchmark
-from gatedloop.registry import Registry
+from gatedloop.core.registry import Registry
 
 BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark")
 BENCHMARKS.add("microtasks", MicrotasksBenchmark)

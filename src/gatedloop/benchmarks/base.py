@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gatedloop.backends.base import DEFAULT_STOP
-from gatedloop.io import iter_jsonl
+from gatedloop.core.io import iter_jsonl
 from gatedloop.sandbox import with_tests
 
 
@@ -51,7 +51,7 @@ class Benchmark(ABC):
     def chat_solution(self, task: BenchmarkTask, answer: str) -> str:
         """The self-contained program in a chat answer that began inside a code block (evalplus's sanitizer:
         the entry point and what it needs)."""
-        from gatedloop.prompts import solution_from_answer
+        from gatedloop.models.prompt_formats import solution_from_answer
 
         return solution_from_answer(answer, getattr(task, "entry_point", None))
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
-from gatedloop.io import iter_jsonl
+from gatedloop.core.io import iter_jsonl
 
 HARNESS = Path(__file__).with_name("lcb_harness.py").read_text()
 HUB_DATASET = "livecodebench/code_generation_lite"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
-from gatedloop.io import read_jsonl
+from gatedloop.core.io import read_jsonl
 
 
 class MicrotasksBenchmark(Benchmark):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from gatedloop.registry import Registry
+from gatedloop.core.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from __future__ import annotations
 import math
 
 from gatedloop.core.encoding import TextEncoder
+from gatedloop.core.runtime import DTYPES
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
-from gatedloop.runtime import DTYPES
 
 SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
                       "scorer": "transformers", "dtype": "auto"}  # dtype: the workflow passes the config's
@@ -109,8 +109,8 @@ class ModelScorer:
     """The scoring model, loaded once per gate run."""
 
     def __init__(self, model_path: str, dtype: str = "auto"):
-        from gatedloop.models import load_model, load_tokenizer
-        from gatedloop.runtime import device_for
+        from gatedloop.core.runtime import device_for
+        from gatedloop.models.loading import load_model, load_tokenizer
 
         self.tokenizer = load_tokenizer(model_path)
         self.encoder = TextEncoder(self.tokenizer)
@@ -124,7 +124,7 @@ class ModelScorer:
     def _batches(self, token_lists: list[list[int]], batch_size: int):
         import torch
 
-        from gatedloop.models import padded_batches
+        from gatedloop.models.loading import padded_batches
 
         for chunk, ids, mask in padded_batches(token_lists, batch_size, self.tokenizer.pad_token_id):
             with torch.inference_mode():

@@ -1,0 +1,1 @@
+"""Statistics over finished rounds: paired effects between arms and per-family coverage."""

@@ -1,0 +1,382 @@
+"""Config validation: JSON Schema (with defaults filled from the schema), then registry names.
+
+Used by the Snakefile before any job is planned, and by tests. Every error names the config key (and a YAML
+syntax error its file and line). CLI, to check scenario files before a run or a submission:
+``python -m gatedloop.core.config config/paper.yaml [more.yaml ...]`` (later files override earlier ones, as
+Snakemake merges ``--configfile`` files).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+from gatedloop.models.loading import check_model_dir
+
+# The schema in the checkout (src/gatedloop/core/ -> the repository root).
+SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A config problem, with the offending key in the message."""
+
+
+def _with_defaults(validator_class):
+    """A validator that fills each property's schema default before validating it (the jsonschema FAQ recipe)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def fill_then_validate(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": fill_then_validate})
+
+
+FillingValidator = _with_defaults(Draft202012Validator)
+
+
+def _key(path) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    return "".join(parts).lstrip(".") or "(top level)"
+
+
+def load_schema(path: str | Path) -> dict:
+    with open(path) as f:
+        return yaml.safe_load(f)
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML config file; a syntax error names the file and line."""
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys to values")
+    return data
+
+
+def check_names(config: dict) -> None:
+    """Names the schema cannot know: they live in the code's registries."""
+    from gatedloop.backends import BACKENDS
+    from gatedloop.benchmarks import BENCHMARKS
+    from gatedloop.gates import GATES
+    from gatedloop.models.sources import SOURCES
+
+    checks = [(f"gates[{i}]", name, GATES) for i, name in enumerate(config["gates"])]
+    checks += [(f"score.benchmarks[{i}]", name, BENCHMARKS) for i, name in enumerate(config["score"]["benchmarks"])]
+    checks += [("generate.backend", config["generate"]["backend"], BACKENDS),
+               ("score.backend", config["score"]["backend"], BACKENDS)]
+    checks += [(f"models.{m}.source", spec["source"], SOURCES) for m, spec in config["models"].items()]
+    for key, name, registry in checks:
+        if name not in registry:
+            raise ConfigError(f"config key '{key}': unknown {registry.kind} {name!r}; "
+                              f"known: {', '.join(registry.names())}")
+    scored = config["score"]["benchmarks"]
+    for name in config["score"]["data"]:
+        if name not in scored:
+            raise ConfigError(f"config key 'score.data.{name}': {name!r} is not in score.benchmarks "
+                              f"({', '.join(scored)})")
+        if name == "microtasks":
+            raise ConfigError("config key 'score.data.microtasks': the workflow builds the microtasks file itself")
+    for name in config["score"]["stop"]:
+        if name not in scored:
+            raise ConfigError(f"config key 'score.stop.{name}': {name!r} is not in score.benchmarks "
+                              f"({', '.join(scored)})")
+    for key, chosen, available in (("figures.gates", config["figures"]["gates"], config["gates"]),
+                                   ("figures.benchmarks", config["figures"]["benchmarks"], scored)):
+        missing = [name for name in chosen if name not in available]
+        if missing:
+            raise ConfigError(f"config key '{key}': {missing[0]!r} is not run by this config "
+                              f"({', '.join(available)})")
+    unknown = sorted(set(config["gate_options"]) - set(GATES.names()))
+    if unknown:
+        raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: {', '.join(GATES.names())}")
+
+
+def validate_config(config: dict, schema_path: str | Path, check_tokenizers: bool = True) -> dict:
+    """Return a validated copy of ``config`` with schema defaults filled in; raise ConfigError otherwise.
+    ``check_tokenizers``: load the tokenizers that exist before the run to check answer words (the Snakefile does
+    it in its main process only, not again in every cluster job)."""
+    config = copy.deepcopy(dict(config))
+    _dates_as_text(config)
+    validator = FillingValidator(load_schema(schema_path))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    add_control_arm(config)
+    check_names(config)
+    check_consistency(config)
+    check_answer_options(config)
+    if check_tokenizers:
+        check_answer_words(config)
+    return config
+
+
+CONTROL = "reference"
+BASE_REVIEWER = "base"  # gate_options.cross.reviewer: the cell's own round-0 model
+ANSWER_WORDS = ("yes_word", "no_word")
+
+
+def asks_question(gate: str) -> bool:
+    """A gate that asks a model a question and reads its answer word (binary, cross)."""
+    from gatedloop.gates import GATES
+
+    return "yes_word" in getattr(GATES.get(gate), "defaults", {})
+
+
+def answer_model(config: dict, model: str, gate: str) -> str | None:
+    """The configured model whose tokenizer reads a gate's answer in the cells of ``model``: the model itself
+    (self-gates; a reviewer 'base' is its round-0 model), the reviewer when it is another configured model, or
+    None when the reviewer is a directory or hub id outside the config."""
+    from gatedloop.gates import GATES
+
+    if GATES.get(gate).scores_with != "reviewer":
+        return model
+    reviewer = config["gate_options"].get(gate, {}).get("reviewer", BASE_REVIEWER)
+    if reviewer == BASE_REVIEWER:
+        return model
+    return reviewer if reviewer in config["models"] else None
+
+
+def gate_options_for(config: dict, model: str, gate: str) -> dict:
+    """A gate's options in the cells of ``model``: ``gate_options.<gate>``, with the answer words and template of
+    the answering model (``models.<name>.gate_options.<gate>``, see answer_model) on top. The workflow passes
+    exactly this to the gate and the audit, so changing one model's words re-plans only the jobs it answers in."""
+    options = dict(config["gate_options"].get(gate, {}))
+    answering = answer_model(config, model, gate)
+    if answering is not None:
+        options.update(config["models"][answering].get("gate_options", {}).get(gate, {}))
+    return options
+
+
+def check_answer_options(config: dict) -> None:
+    """Per-model gate options name gates that ask a question, and their template has the fields a gate fills."""
+    from gatedloop.gates import GATES
+
+    for name, spec in config["models"].items():
+        for gate in spec.get("gate_options", {}):
+            if gate not in GATES or not asks_question(gate):
+                asking = [g for g in GATES.names() if asks_question(g)]
+                raise ConfigError(f"config key 'models.{name}.gate_options.{gate}': per-model options are for the "
+                                  f"gates that ask a question ({', '.join(asking)}), not {gate!r}")
+    for model in config["models"]:
+        for gate in filter(asks_question, config["gates"]):
+            template = gate_options_for(config, model, gate).get("template")
+            if template is None:
+                continue
+            try:
+                template.format(prompt="", completion="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ConfigError(f"config key '{_answer_key(config, model, gate, 'template')}': the template may "
+                                  f"use {{prompt}} and {{completion}} only ({type(exc).__name__}: {exc})") from None
+
+
+def _answer_key(config: dict, model: str, gate: str, key: str) -> str:
+    """Where a gate's setting for ``model`` comes from: the answering model's options, the gate's, or the default."""
+    answering = answer_model(config, model, gate)
+    if answering is not None and key in config["models"][answering].get("gate_options", {}).get(gate, {}):
+        return f"models.{answering}.gate_options.{gate}.{key}"
+    return f"gate_options.{gate}.{key}"
+
+
+def answering_tokenizer_source(config: dict, model: str, gate: str) -> tuple[str, str, str | None]:
+    """(what it is, source kind, where) of the tokenizer that reads ``gate``'s answer in the cells of ``model``."""
+    answering = answer_model(config, model, gate)
+    if answering is None:  # a reviewer outside the config: a directory, or a hub id
+        reviewer = config["gate_options"][gate]["reviewer"]
+        return f"reviewer {reviewer}", "local" if Path(reviewer).is_dir() else "hub", reviewer
+    spec = config["models"][answering]
+    where = {"local": spec.get("path"), "hub": spec.get("id")}.get(spec["source"])
+    return f"model {answering!r}", spec["source"], where
+
+
+def validation_tokenizer(config: dict, model: str, gate: str):
+    """The tokenizer that reads ``gate``'s answer in the cells of ``model``, when it exists before the run: a local
+    directory, a packaged GGUF, a hub model already in the local cache; None otherwise (a model trained from scratch
+    has no tokenizer until its tokenizer job: its gate job checks the words)."""
+    _, kind, where = answering_tokenizer_source(config, model, gate)
+    if kind == "local":
+        from gatedloop.models.loading import load_tokenizer
+
+        return load_tokenizer(where)
+    if kind == "hub":
+        from transformers import AutoTokenizer
+
+        answering = answer_model(config, model, gate)
+        revision = config["models"][answering].get("revision") if answering else None
+        try:
+            return AutoTokenizer.from_pretrained(where, revision=revision, local_files_only=True)
+        except Exception:  # not in the local cache (or not a hub id): its gate job checks the words
+            return None
+    if kind == "packaged":
+        from transformers import AutoTokenizer
+
+        from gatedloop.models.sources import packaged_file
+
+        spec = config["models"][answer_model(config, model, gate)]
+        gguf = packaged_file(spec["package"], spec["file"])
+        return AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    return None
+
+
+def check_answer_words(config: dict) -> None:
+    """Every answer word is a single token of the tokenizer that reads it, for each model whose tokenizer exists
+    before the run: a two-token word would fail every gate job of the model mid-sweep."""
+    from gatedloop.core.encoding import TextEncoder
+    from gatedloop.gates import GATES
+    from gatedloop.gates.self_gates import token_pieces
+
+    encoders: dict = {}  # one load per tokenizer (a model's binary and cross gates read the same one)
+    for model in config["models"]:
+        for gate in filter(asks_question, config["gates"]):
+            described = answering_tokenizer_source(config, model, gate)[0]
+            if described not in encoders:
+                tokenizer = validation_tokenizer(config, model, gate)
+                encoders[described] = TextEncoder(tokenizer) if tokenizer is not None else None
+            encoder = encoders[described]
+            if encoder is None:
+                continue
+            settings = {**GATES.get(gate).defaults, **gate_options_for(config, model, gate)}
+            for key in ANSWER_WORDS:
+                ids = encoder.continuation(settings[key])
+                if len(ids) != 1:
+                    pieces = token_pieces(encoder, ids)
+                    answering = answer_model(config, model, gate)
+                    where = f"models.{answering}.gate_options" if answering else "gate_options"
+                    raise ConfigError(
+                        f"config key '{_answer_key(config, model, gate, key)}': gate {gate!r} of model {model!r}: "
+                        f"{settings[key]!r} is {len(ids)} tokens {pieces} in the tokenizer of {described}; an answer "
+                        f"word must be a single token (set one under {where}.{gate}.{key})")
+
+
+def add_control_arm(config: dict) -> None:
+    """control.enabled puts the control arm in every sweep: 'reference' joins the gates (once)."""
+    if config["control"]["enabled"] and CONTROL not in config["gates"]:
+        config["gates"] = [*config["gates"], CONTROL]
+
+
+def resolve_control_solutions(config: dict, prompts: list[dict] | None) -> None:
+    """control.solutions auto -> prompts (every prompt has a canonical_solution) or human_pool; an explicit
+    'prompts' with a pool that lacks solutions is refused, naming the first prompt without one."""
+    from gatedloop.data.prompt_pool import missing_solutions
+
+    control = config["control"]
+    missing = missing_solutions(prompts) if prompts is not None else []  # None: the microtasks pool (has them)
+    if control["solutions"] == "auto":
+        control["solutions"] = "human_pool" if missing else "prompts"
+    elif control["solutions"] == "prompts" and missing and CONTROL in config["gates"]:
+        raise ConfigError(f"config key 'control.solutions': 'prompts' trains the control arm on each prompt's "
+                          f"canonical_solution, and {len(missing)} prompt(s) of prompts.path have none "
+                          f"(first: {missing[0]!r}); use human_pool")
+
+
+def check_packaged(name: str, spec: dict) -> None:
+    """The package is installed and carries the file: a missing one is named at validation, not after a
+    half-hour of other jobs."""
+    from gatedloop.models.sources import packaged_file
+
+    for key in ("package", "file"):
+        if not spec.get(key):
+            raise ConfigError(f"config key 'models.{name}.{key}': source 'packaged' needs it")
+    try:
+        packaged_file(spec["package"], spec["file"])
+    except ValueError as exc:
+        raise ConfigError(f"config key 'models.{name}.package': {exc}") from None
+
+
+CHECKED_DATA_BYTES = 256 * 2**20  # bigger files (LiveCodeBench with its private tests) are checked by their job
+
+
+def check_benchmark_file(name: str, path: str) -> None:
+    """A broken line in a benchmark file is named now, before any job runs, not in the middle of a sweep."""
+    from gatedloop.benchmarks import BENCHMARKS
+
+    if Path(path).stat().st_size > CHECKED_DATA_BYTES:
+        return
+    try:
+        BENCHMARKS.get(name).check_data(path)
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"config key 'score.data.{name}': {exc}") from None
+
+
+def check_prompts(config: dict) -> None:
+    """A prompt pool of your own: well-formed, no duplicates, no prompt of a scored benchmark, tests where a gate
+    runs them."""
+    from gatedloop.data.prompt_pool import check_pool
+
+    path = config["prompts"]["path"]
+    if path is None:
+        resolve_control_solutions(config, None)
+        return
+    if not Path(path).is_file():
+        raise ConfigError(f"config key 'prompts.path': {path} is not a file")
+    try:
+        rows = check_pool(path, config["score"]["benchmarks"], config["score"]["data"], config["microtasks"])
+    except ValueError as exc:
+        raise ConfigError(f"config key 'prompts.path': {exc}") from None
+    resolve_control_solutions(config, rows)
+    untested = [row["task_id"] for row in rows if not row.get("tests")]
+    if "execution" in config["gates"] and untested:
+        raise ConfigError(f"config key 'prompts.path': gate 'execution' runs each prompt's tests, and "
+                          f"{len(untested)} prompt(s) have none (first: {untested[0]!r})")
+
+
+def check_consistency(config: dict) -> None:
+    """Settings that are valid alone but not together."""
+    for name, spec in config["models"].items():
+        if spec["source"] == "hub" and not spec.get("id"):
+            raise ConfigError(f"config key 'models.{name}.id': source 'hub' needs the hub id (e.g. ORG/NAME)")
+        if spec["source"] == "local":
+            path = spec.get("path")
+            if not path or not Path(path).is_dir():
+                raise ConfigError(f"config key 'models.{name}.path': source 'local' needs a Hugging Face model "
+                                  f"directory; {path!r} is not a directory")
+            try:
+                check_model_dir(path)
+            except FileNotFoundError as exc:
+                raise ConfigError(f"config key 'models.{name}.path': {exc}") from None
+        if spec["source"] == "packaged":
+            check_packaged(name, spec)
+    check_prompts(config)
+    probe = config["analysis"]["probe"]
+    if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
+        raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "
+                          f"per line; {probe['path']!r} is not a file")
+    score = config["score"]
+    for name, path in score["data"].items():
+        if not Path(path).is_file():
+            raise ConfigError(f"config key 'score.data.{name}': {path} is not a file")
+        check_benchmark_file(name, path)
+    if score["n_samples"] > 1 and score["temperature"] == 0:
+        raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
+                          "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
+
+
+def _dates_as_text(config: dict) -> None:
+    """YAML reads an unquoted 2024-05-01 as a date; the LiveCodeBench window takes it as text either way."""
+    window = config.get("score", {}).get("livecodebench") if isinstance(config.get("score"), dict) else None
+    if isinstance(window, dict):
+        for key in ("start_date", "end_date"):
+            if isinstance(window.get(key), datetime.date):
+                window[key] = window[key].isoformat()
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Snakemake's merge of several config files: nested mappings update key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return merged

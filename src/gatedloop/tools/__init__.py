@@ -1,0 +1,1 @@
+"""The user's tools around the workflow, behind one ``gatedloop`` command (``gatedloop.tools.main``)."""

@@ -1,0 +1,153 @@
+"""What a config will cost, before anything is submitted: jobs per rule, GPU-hours per stage, and disk.
+
+CLI: ``python -m gatedloop.tools.estimate [--configfile config/paper.yaml] [--throughput resources/throughput.yaml]``.
+Jobs per rule come from Snakemake's own dry run (exact); GPU-hours from the token counts the config implies and
+the per-model throughput assumptions in ``resources/throughput.yaml`` (documented there: planning figures, not
+measurements; put your cluster's in); disk from the model sizes: base weights, every round's LoRA adapter, and
+every round's merged weights (bf16 on GPUs) where ``finetune.keep_merged`` keeps them; where it does not, rounds
+are adapter chains (kilobytes) rebuilt in memory by each job, and only jobs that hand weights to vLLM write a
+merged copy, to node-local temporary space, for their own length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from gatedloop.core.config import CONTROL, ConfigError, load_yaml, validate_config
+
+REPO = Path(__file__).resolve().parents[3]
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+PROMPT_TOKENS = 150  # a prompt's length in tokens, roughly (microtask docstrings, benchmark prompts)
+HELD_OUT_TASKS = 174  # the microtasks audit set
+BENCHMARK_TASKS = {"microtasks": 174, "humaneval": 164, "humaneval_plus": 164, "mbpp_plus": 378,
+                   "livecodebench": 400}
+SELF_GATES = {"perplexity", "binary", "cross"}
+
+
+def planned_jobs(configfile: Path) -> dict[str, int]:
+    """Snakemake's dry run of the config, in a scratch directory: rule -> number of jobs."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    with tempfile.TemporaryDirectory() as workdir:
+        result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
+                                 workdir, "--configfile", str(configfile.resolve()), "--cores", "1", "-n",
+                                 "--quiet", "rules"], capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise ConfigError(f"{configfile}: snakemake -n failed:\n{result.stderr[-2000:]}")
+    return job_counts(result.stdout + result.stderr)
+
+
+def job_counts(snakemake_output: str) -> dict[str, int]:
+    """rule -> jobs, from the 'Job stats' table Snakemake prints (empty when there was nothing to do)."""
+    if "Job stats:" not in snakemake_output:
+        return {}
+    table = snakemake_output.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def model_key(spec: dict) -> str:
+    return spec.get("id") or spec.get("path") or spec["source"]
+
+
+def generated_per_round(config: dict, gate: str) -> int:
+    accepted = config["budget"]["accepted_per_round"]
+    keep = config["gate_options"].get(gate, {}).get("keep_fraction") if gate in SELF_GATES else None
+    if accepted is not None and keep:
+        return math.ceil(accepted / keep)
+    return config["microtasks"]["pool_size"] * config["generate"]["samples_per_prompt"]
+
+
+def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
+    """model -> stage -> tokens the whole sweep pushes through the model (generation counts new tokens)."""
+    rounds, seeds, gates = config["rounds"], len(config["seeds"]), config["gates"]
+    judged = [g for g in gates if g != CONTROL]  # the control arm generates nothing and has no audit
+    new = config["generate"]["max_new_tokens"]
+    score, audit = config["score"], config["audit"]
+    tasks = sum(BENCHMARK_TASKS.get(b, 200) for b in score["benchmarks"])
+    out = {}
+    for name in config["models"]:
+        # round 1 is generated once per sample count and shared by the gates that ask it; later rounds per gate
+        sizes = [generated_per_round(config, g) for g in judged]
+        generated = (sum(set(sizes)) + sum(sizes) * (rounds - 1)) * seeds
+        trained_steps = config["finetune"]["steps"] * len(gates) * rounds * seeds
+        out[name] = {
+            "generate": generated * new,
+            "gate": sum(generated_per_round(config, g) * (PROMPT_TOKENS + new)
+                        for g in gates if g in SELF_GATES) * rounds * seeds,
+            "finetune": trained_steps * config["finetune"]["batch_size"] * config["finetune"]["max_len"],
+            "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * rounds + 1) * seeds,
+            "audit": HELD_OUT_TASKS * audit["samples_per_task"] * audit["max_new_tokens"]
+            * (len(judged) * (rounds + 1)) * seeds,
+            "analyze": (config["analysis"]["probe"]["n"] * config["analysis"]["max_tokens"]
+                        + generated / max(1, rounds * seeds * len(judged)) * (PROMPT_TOKENS + new))
+            * (len(gates) * rounds + 1) * seeds if config["analysis"]["enabled"] else 0.0,
+        }
+    return out
+
+
+RATE = {"generate": "generate_tps", "gate": "score_tps", "finetune": "train_tps", "score": "generate_tps",
+        "audit": "generate_tps", "analyze": "score_tps"}
+
+
+def estimate(config: dict, throughput: dict) -> dict:
+    rows, total_hours, disk_gb = [], 0.0, 0.0
+    chains = len(config["gates"]) * len(config["regimes"]) * len(config["seeds"])
+    cells = chains * config["rounds"]
+    keep = config["finetune"]["keep_merged"]
+    for name, tokens in stage_tokens(config).items():
+        key = model_key(config["models"][name])
+        figures = throughput["models"].get(key)
+        if figures is None:
+            raise ConfigError(f"models.{name}: no throughput figures for {key!r}; add it to resources/throughput.yaml")
+        hours = {stage: count / figures[RATE[stage]] / 3600 for stage, count in tokens.items()}
+        total_hours += sum(hours.values())
+        weights_gb = figures["params_b"] * 2  # bf16
+        adapter_gb = weights_gb * 0.01
+        kept_gb = weights_gb * (1 + (cells if keep else 0)) + adapter_gb * cells
+        disk_gb += kept_gb
+        rows.append({"model": name, "hub": key, "gpu_hours": hours, "weights_gb": weights_gb})
+    return {"models": rows, "gpu_hours": total_hours, "disk_gb": disk_gb,
+            "job_tmp_gb": max(row["weights_gb"] for row in rows) if rows and not keep else 0.0,
+            "keep_merged": keep, "reference_gpu": throughput["reference_gpu"]}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--configfile", type=Path, default=REPO / "config" / "config.yaml")
+    parser.add_argument("--throughput", type=Path, default=REPO / "resources" / "throughput.yaml")
+    parser.add_argument("--no-jobs", action="store_true", help="skip the dry run (jobs per rule)")
+    args = parser.parse_args(argv)
+    try:
+        config = validate_config(load_yaml(args.configfile), SCHEMA)
+        result = estimate(config, yaml.safe_load(args.throughput.read_text()))
+        jobs = {} if args.no_jobs else planned_jobs(args.configfile)
+    except ConfigError as exc:
+        sys.exit(f"estimate: error: {exc}")
+    if jobs:
+        print(f"{args.configfile.name}: {sum(jobs.values())} jobs")
+        for rule, count in sorted(jobs.items(), key=lambda item: -item[1]):
+            print(f"  {rule:<24} {count:6d}")
+    print(f"GPU-hours on {result['reference_gpu']} (assumptions: {args.throughput}):")
+    for row in result["models"]:
+        stages = ", ".join(f"{stage} {hours:.1f}" for stage, hours in row["gpu_hours"].items())
+        print(f"  {row['model']:<22} {sum(row['gpu_hours'].values()):8.1f}   ({stages})")
+    print(f"  {'total':<22} {result['gpu_hours']:8.1f}")
+    if result["keep_merged"]:
+        print(f"disk: about {result['disk_gb']:.0f} GB (every round's merged bf16 weights and adapter kept)")
+    else:
+        print(f"disk: about {result['disk_gb']:.0f} GB (base weights and every round's adapter; each round's model "
+              f"is rebuilt from them in memory); a vLLM job needs about {result['job_tmp_gb']:.0f} GB of node-local "
+              "temporary space ($TMPDIR) for the merged copy it loads")
+
+
+if __name__ == "__main__":
+    main()

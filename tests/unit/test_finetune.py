@@ -1,0 +1,159 @@
+import json
+
+import pytest
+import torch
+from finetune_rounds import PROMPT, run_cli, two_rounds, write_round
+
+from gatedloop import finetune
+from gatedloop.models.loading import load_model, load_tokenizer
+
+
+def test_only_accepted_samples_are_trained_on(tmp_path):
+    write_round(tmp_path, accepted=lambda i: i % 2 == 0)
+    kept = finetune.accepted_samples(tmp_path / "samples.jsonl", tmp_path / "decisions.jsonl")
+    assert [s["id"] for s in kept] == ["t0#0", "t2#0", "t4#0"]
+
+
+def test_encode_masks_padding_and_optionally_the_prompt(tiny_model_dir):
+    tokenizer = load_tokenizer(tiny_model_dir)
+    samples = [{"prompt": PROMPT, "completion": "\n    return x + 7\n"}, {"prompt": "def f", "completion": "()"}]
+    ids, labels, attention = finetune.encode(samples, tokenizer, finetune.FinetuneConfig())
+    assert ids.shape == labels.shape == attention.shape
+    assert (labels[attention == 0] == -100).all() and (labels[attention == 1] != -100).all()
+    ids, labels, _ = finetune.encode(samples, tokenizer, finetune.FinetuneConfig(loss_on_prompt=False))
+    n_prompt = len(tokenizer(PROMPT).input_ids)
+    assert (labels[0, :n_prompt] == -100).all() and (labels[0, n_prompt] != -100)
+
+
+def test_lora_round_changes_the_model_and_saves_adapter_and_merged_weights(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir)
+    assert stats["n_train"] == 6 and not stats["skipped"]
+    assert (tmp_path / "adapter" / "adapter_config.json").exists()
+    before = load_model(tiny_model_dir).state_dict()
+    after = load_model(tmp_path / "model").state_dict()
+    assert set(before) == set(after)  # merged: a plain model again, no LoRA modules
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed and all(any(m in k for m in ("c_attn", "c_proj", "c_fc")) for k in changed)  # LoRA targets only
+    assert not any("wte" in k or "ln_" in k for k in changed)
+    assert stats["history"][-1]["loss"] < stats["history"][0]["loss"]
+
+
+def test_a_gate_that_accepts_nothing_carries_the_model_forward(tmp_path, tiny_model_dir, capsys):
+    write_round(tmp_path, accepted=lambda i: False)
+    stats = run_cli(tmp_path, tiny_model_dir)
+    assert stats["skipped"] and stats["n_train"] == 0
+    assert "WARNING: the gate accepted no sample" in capsys.readouterr().err
+    before, after = load_model(tiny_model_dir).state_dict(), load_model(tmp_path / "model").state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_a_sample_without_a_decision_is_an_error(tmp_path):
+    write_round(tmp_path, accepted=lambda i: True)
+    lines = (tmp_path / "decisions.jsonl").read_text().splitlines()
+    (tmp_path / "decisions.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    with pytest.raises(ValueError, match="no decision for sample"):
+        finetune.accepted_samples(tmp_path / "samples.jsonl", tmp_path / "decisions.jsonl")
+
+
+def test_the_budget_caps_training_samples_with_a_seeded_subset():
+    accepted = [{"id": str(i)} for i in range(10)]
+    subset = finetune.training_subset(accepted, 4, seed=1)
+    assert len(subset) == 4 and subset == finetune.training_subset(accepted, 4, seed=1)
+    assert subset != finetune.training_subset(accepted, 4, seed=2)
+    assert finetune.training_subset(accepted, None, seed=1) == accepted
+    assert finetune.training_subset(accepted, 20, seed=1) == accepted
+
+
+def test_cli_records_accepted_and_trained_counts_under_a_budget(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "2")
+    assert (stats["n_accepted"], stats["n_train"], stats["max_train"]) == (6, 2, 2)
+
+
+def test_accumulate_trains_on_every_round_given_and_mix_adds_human_code(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: i < 4, suffix="1")
+    write_round(tmp_path, accepted=lambda i: i < 2, suffix="2")
+    pool = tmp_path / "human.jsonl"
+    pool.write_text("".join(json.dumps({"id": f"h{i}", "prompt": "", "completion": f"def h{i}():\n    return {i}\n"})
+                            + "\n" for i in range(5)))
+    stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "3", rounds=("1", "2"))
+    assert (stats["n_accepted"], stats["n_train"], stats["rounds_used"]) == (6, 5, 2)  # 3 (capped) + 2
+    stats = run_cli(tmp_path, tiny_model_dir, "--human", str(pool), "--human-fraction", "0.5",
+                    "--human-round", "2", rounds=("2",))
+    assert (stats["n_train_generated"], stats["n_train_human"]) == (2, 2)
+
+
+def test_human_slice_is_fresh_each_round_and_sized_by_the_fraction():
+    pool = [{"id": str(i)} for i in range(10)]
+    first = finetune.human_slice(pool, 6, 0.25, 1)
+    second = finetune.human_slice(pool, 6, 0.25, 2)
+    assert len(first) == 2 and [r["id"] for r in first] == ["0", "1"] and [r["id"] for r in second] == ["2", "3"]
+    assert finetune.human_slice(pool, 0, 0.25, 1) == []
+
+
+def test_all_linear_targets_every_linear_layer_but_the_head(tiny_model_dir):
+    from peft import LoraConfig, get_peft_model
+
+    from gatedloop.finetune import lora_targets
+    from gatedloop.models.loading import load_model
+
+    assert lora_targets(["c_attn", "c_fc"]) == ["c_attn", "c_fc"]
+    assert lora_targets(["all-linear"]) == "all-linear"
+    model = get_peft_model(load_model(tiny_model_dir), LoraConfig(r=2, target_modules=lora_targets(["all-linear"]),
+                                                                  task_type="CAUSAL_LM"))
+    adapted = {name.split(".")[-1] for name, _ in model.named_modules() if name.endswith("lora_A")}
+    wrapped = {name.rsplit(".", 2)[-2] for name, _ in model.named_modules() if name.endswith("lora_A")}
+    assert adapted == {"lora_A"} and {"c_attn", "c_proj", "c_fc"} <= wrapped and "lm_head" not in wrapped
+
+
+def test_an_adapter_chain_rebuilds_exactly_the_merged_weights_and_holds_none(tmp_path, tiny_model_dir):
+    merged = load_model(two_rounds(tmp_path / "merged", tiny_model_dir)).state_dict()
+    chain_dir = two_rounds(tmp_path / "chain", tiny_model_dir, "--adapter-chain")
+    assert not any(chain_dir.glob("*.safetensors")) and not any(chain_dir.glob("*.bin"))
+    assert json.loads((chain_dir / "chain.json").read_text())["adapters"] == [
+        "../../round1/adapter", "../adapter"]
+    rebuilt = load_model(chain_dir).state_dict()
+    assert set(rebuilt) == set(merged) and all(torch.equal(rebuilt[k], merged[k]) for k in merged)
+    assert load_tokenizer(chain_dir)("def f(x):").input_ids == load_tokenizer(tiny_model_dir)("def f(x):").input_ids
+
+
+def test_an_adapter_chain_survives_a_move_and_names_a_missing_adapter(tmp_path, tiny_model_dir):
+    base = tmp_path / "results" / "base"
+    import shutil
+
+    shutil.copytree(tiny_model_dir, base)
+    two_rounds(tmp_path / "results" / "runs", base, "--adapter-chain")
+    moved = tmp_path / "elsewhere"
+    shutil.move(tmp_path / "results", moved)
+    assert load_model(moved / "runs" / "round2" / "model") is not None
+    shutil.rmtree(moved / "runs" / "round1" / "adapter")
+    with pytest.raises(FileNotFoundError, match="round1/adapter"):
+        load_model(moved / "runs" / "round2" / "model")
+
+
+def test_a_skipped_round_carries_the_chain_forward(tmp_path, tiny_model_dir):
+    round1 = two_rounds(tmp_path / "runs", tiny_model_dir, "--adapter-chain").parent.parent / "round1" / "model"
+    skipped = tmp_path / "skip"
+    skipped.mkdir()
+    write_round(skipped, accepted=lambda i: False)
+    run_cli(skipped, round1, "--adapter-chain")
+    before, after = load_model(round1).state_dict(), load_model(skipped / "model").state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_an_adapter_chain_under_a_results_folder_that_links_to_scratch_space(tmp_path, tiny_model_dir):
+    """Clusters often link results/ to a scratch filesystem, deeper than the checkout: the chain is written and read
+    by names (through the link), and read through the link's target too."""
+    import shutil
+
+    scratch = tmp_path / "scratch/group/user/project/results"
+    scratch.mkdir(parents=True)
+    (tmp_path / "checkout").mkdir()
+    (tmp_path / "checkout/results").symlink_to(scratch)
+    results = tmp_path / "checkout/results"
+    shutil.copytree(tiny_model_dir, results / "base")
+    two_rounds(results / "runs", results / "base", "--adapter-chain")
+    through_link = load_model(results / "runs/round2/model").state_dict()
+    through_target = load_model(scratch / "runs/round2/model").state_dict()
+    assert all(torch.equal(through_link[k], through_target[k]) for k in through_link)

@@ -1,0 +1,66 @@
+"""The cost estimate: token counts that follow the config, GPU-hours from the documented assumptions, jobs from
+Snakemake's dry run, and a clear error for a model without throughput figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import REPO, SCHEMA
+
+from gatedloop.core.config import ConfigError, load_yaml, validate_config
+from gatedloop.tools.estimate import estimate, generated_per_round, stage_tokens
+
+THROUGHPUT = yaml.safe_load((REPO / "resources/throughput.yaml").read_text())
+
+
+def paper(**changes):
+    config = load_yaml(REPO / "config/paper.yaml")
+    config.update(changes)
+    return validate_config(config, SCHEMA)
+
+
+def test_quantile_gates_generate_budget_over_keep_fraction_and_others_the_pool():
+    config = paper()
+    assert generated_per_round(config, "perplexity") == 20000  # 5000 / 0.25
+    assert generated_per_round(config, "compile") == 800 * 25
+
+
+def test_tokens_and_hours_scale_with_rounds_and_throughput():
+    five, ten = stage_tokens(paper()), stage_tokens(paper(rounds=10))
+    # round 1 (20,000 samples of 256 new tokens) is generated once for all 9 gates, later rounds once per gate
+    for tokens, rounds in ((five, 5), (ten, 10)):
+        assert tokens["santacoder"]["generate"] == (20000 + 9 * 20000 * (rounds - 1)) * 256
+    assert ten["santacoder"]["finetune"] == 2 * five["santacoder"]["finetune"]
+    result = estimate(paper(), THROUGHPUT)
+    hours = {row["model"]: sum(row["gpu_hours"].values()) for row in result["models"]}
+    assert hours["codellama-7b"] > hours["starcoder2-3b"] > hours["qwen2.5-coder-1.5b"] > hours["santacoder"]
+    finetune = next(r for r in result["models"] if r["model"] == "santacoder")["gpu_hours"]["finetune"]
+    arms = 9 + 1  # the config's gates and the control arm, which fine-tunes like the rest
+    assert finetune == pytest.approx(3000 * arms * 5 * 8 * 512 / 9000 / 3600)
+    assert result["disk_gb"] > 0
+
+
+def test_not_keeping_merged_weights_keeps_base_and_adapters_only():
+    kept, dropped = estimate(paper(finetune={"keep_merged": True}), THROUGHPUT), estimate(paper(), THROUGHPUT)
+    chains = (9 + 1) * 1 * 1  # (gates + control arm) x regimes x seeds; five rounds each
+    weights = sum(row["weights_gb"] for row in kept["models"])
+    assert kept["disk_gb"] == pytest.approx(weights * (1 + 5 * chains) + 0.01 * weights * 5 * chains)
+    assert dropped["disk_gb"] == pytest.approx(weights + 0.01 * weights * 5 * chains)
+    assert dropped["disk_gb"] < kept["disk_gb"] / 10
+    assert dropped["job_tmp_gb"] == max(row["weights_gb"] for row in kept["models"]) and kept["job_tmp_gb"] == 0
+
+
+def test_a_model_without_figures_is_named():
+    config = validate_config({"models": {"mine": {"source": "hub", "id": "org/unknown"}}}, SCHEMA)
+    with pytest.raises(ConfigError, match="models.mine: no throughput figures for 'org/unknown'"):
+        estimate(config, THROUGHPUT)
+
+
+def test_the_cli_prints_jobs_per_rule_and_gpu_hours():
+    result = subprocess.run([sys.executable, "-m", "gatedloop.tools.estimate", "--configfile",
+                             str(REPO / "config/integration.yaml")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "pretrain" in result.stdout and "finetune" in result.stdout and "GPU-hours on H100" in result.stdout

@@ -1,0 +1,31 @@
+# Functions of the rules in finetune.smk (their inputs and params). Snakemake's linter wants rules and
+# functions in separate files; what several rule files share is in common.smk.
+import os
+
+
+def finetune_inputs(wildcards):
+    """Round r trains on: replace, this round's accepted samples; accumulate, every round's up to r; mix,
+    this round's plus fresh human-written code."""
+    w, r = wildcards, int(wildcards.round)
+    rounds = range(1, r + 1) if w.regime == "accumulate" else [r]
+    dirs = [cell_dir(w.model, w.gate, w.regime, w.seed, k) for k in rounds]
+    inputs = {
+        "model": previous_model(w),
+        "samples": [os.path.join(d, "samples.jsonl") for d in dirs],
+        "decisions": [os.path.join(d, "decisions.jsonl") for d in dirs],
+    }
+    if w.regime == "mix":
+        inputs["human"] = f"results/base/{w.model}/human_pool.jsonl"
+    return inputs
+
+
+def mix_args(wildcards, input):
+    if wildcards.regime != "mix":
+        return ""
+    fraction = config["mix"]["human_fraction"]
+    return f"--human {input.human} --human-fraction {fraction} --human-round {wildcards.round}"
+
+
+def max_train():
+    accepted = config["budget"]["accepted_per_round"]
+    return "" if accepted is None else f"--max-train {accepted}"

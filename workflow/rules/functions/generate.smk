@@ -1,0 +1,53 @@
+# Functions of the rules in generate.smk (their inputs and params). Snakemake's linter wants rules and
+# functions in separate files; what several rule files share is in common.smk.
+import functools
+import math
+from types import SimpleNamespace
+
+# Round 1 samples come from the shared generation (generate_shared); later rounds from the cell's own model.
+RUN_FIRST = RUN.replace("{round}", "{round,1}")
+
+
+RUN_LATER = RUN.replace("{round}", "{round,[2-9]|[1-9][0-9]+}")
+
+
+SHARED_ROUND1 = "results/runs/{model}/base/seed{seed}/round1/samples.{size}.jsonl"
+
+
+def round1_seed(seed):
+    """The generation seed of round 1: job_seed's, which no gate or regime changes."""
+    return job_seed(SimpleNamespace(seed=seed, round=1), "generate")
+
+
+def generation_size(gate):
+    """'pool' (every prompt) or the sample count a quantile gate's budget asks for."""
+    flag = samples_per_round(gate)
+    return flag.split()[-1] if flag else "pool"
+
+
+def shared_round1_samples(wildcards):
+    return SHARED_ROUND1.format(
+        model=wildcards.model, seed=wildcards.seed, size=generation_size(wildcards.gate)
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def pool_samples():
+    """How many samples a pass over the prompt pool makes (prompts x generate.samples_per_prompt)."""
+    if config["prompts"]["path"]:
+        with open(config["prompts"]["path"]) as pool:
+            prompts = sum(1 for line in pool if line.strip())
+    else:
+        prompts = config["microtasks"]["pool_size"]
+    return prompts * config["generate"]["samples_per_prompt"]
+
+
+def samples_per_round(gate):
+    """--n-samples for a quantile gate under a budget (accepted / keep fraction), else '' (the whole pool). A budget
+    that asks exactly one pass over the pool is the pool, so every gate shares one round-1 generation.
+    """
+    accepted = config["budget"]["accepted_per_round"]
+    keep = GATES.get(gate).keep_fraction(config["gate_options"].get(gate, {}))
+    if accepted is None or keep is None or math.ceil(accepted / keep) == pool_samples():
+        return ""
+    return f"--n-samples {math.ceil(accepted / keep)}"

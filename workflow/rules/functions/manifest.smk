@@ -1,0 +1,82 @@
+# Functions of the rules in manifest.smk (their inputs and params). Snakemake's linter wants rules and
+# functions in separate files; what several rule files share is in common.smk.
+import functools
+import os
+import shlex
+
+
+@functools.lru_cache(maxsize=1)
+def _round_outputs():
+    """Every per-round file the aggregate reads, by its round directory."""
+    by_dir = {}
+    for path in (
+        score_files()
+        + decision_files()
+        + audit_files()
+        + sample_check_files()
+        + analysis_files()
+    ):
+        directory = os.path.dirname(path)
+        if os.path.basename(directory) == "score":  # score/<benchmark>.json
+            directory = os.path.dirname(directory)
+        by_dir.setdefault(directory, []).append(path)
+    return by_dir
+
+
+def manifest_inputs(wildcards, base):
+    w = wildcards
+    if base:
+        run_dir = BASE_RUN.format(model=w.model, seed=w.seed)
+        return {"outputs": _round_outputs().get(run_dir, [])}
+    run_dir = cell_dir(w.model, w.gate, w.regime, w.seed, w.round)
+    return {
+        "outputs": _round_outputs().get(run_dir, []),
+        "finetune": os.path.join(run_dir, "finetune.json"),
+    }
+
+
+def round_settings(wildcards, base):
+    """The config values that affect a round's results (other models, gates, seeds and figures do not)."""
+    w = wildcards
+    sections = [
+        "microtasks",
+        "generate",
+        "score",
+        "analysis",
+        "audit",
+        "sample_checks",
+        "device",
+        "dtype",
+        "vllm",
+    ]
+    settings = {
+        "model": w.model,
+        "model_spec": config["models"][w.model],
+        "seed": int(w.seed),
+    }
+    settings.update({name: config[name] for name in sections})
+    settings["round"] = _round(w)
+    if not base:
+        settings.update(
+            gate=w.gate,
+            gate_options=gate_options_for(config, w.model, w.gate),
+            regime=w.regime,
+            finetune=config["finetune"],
+            budget=config["budget"],
+            mix=config["mix"] if w.regime == "mix" else None,
+        )
+    return settings
+
+
+def stage_seeds(wildcards):
+    stages = ["generate", "finetune", "score", "audit", "analyze"]
+    return {stage: job_seed(wildcards, stage) for stage in stages}
+
+
+def manifest_data_args(wildcards):
+    files = [
+        f"{b}={BENCHMARK_DATA[b]}"
+        for b in config["score"]["benchmarks"]
+        if b in BENCHMARK_DATA
+    ]
+    return ("--data " + " ".join(shlex.quote(f) for f in files)) if files else ""
