@@ -28,12 +28,12 @@ demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
 # The embedded world with 4 seeds, every gate and the control arm (config/embedded-seeds.yaml; time and results
-# in README "What the embedded world shows"); then the findings, checked.
+# in docs/results.md "The embedded world with four seeds"); then the findings, checked.
 seeds: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile config/embedded-seeds.yaml
 	$(BIN)/gatedloop findings --results results
 
-# The offline real model through 2 gates x 2 rounds, scored on HumanEval (config/smollm2.yaml; time in README).
+# The offline real model through 2 gates x 2 rounds, scored on HumanEval (config/smollm2.yaml; time in docs/results.md).
 smollm2: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile config/smollm2.yaml
 

@@ -7,7 +7,7 @@ Runs the embedded default with only the reference arm (audit, analysis and sampl
 (``finetune`` keys), in one working directory so the base model is built once, and prints per recipe and round
 the control's change from round 0 (paired by seed and task, 95% interval: ``gatedloop.analysis.effects``) and the
 seed-to-seed spread of its pass@1. A recipe is calibrated when every round's interval holds zero, i.e. the
-control stays within seed noise of round 0. The README's table ("Controls") came from this script.
+control stays within seed noise of round 0. The table in docs/results.md ("Recipe calibration") came from this script.
 """
 
 from __future__ import annotations

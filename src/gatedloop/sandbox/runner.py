@@ -40,7 +40,7 @@ class Limits:
     memory_mb: int = 1024
     file_size_mb: int = 16
     open_files: int = 64
-    processes: int = 32  # RLIMIT_NPROC: enforced when the sandbox runs programs as its own user (see README)
+    processes: int = 32  # RLIMIT_NPROC: enforced when programs run as the sandbox user (docs/benchmarks.md)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ stdout/stderr to files, a minimal environment, resource limits, every other desc
 cannot reach this protocol), then the program runs as ``__main__``. The server waits with a wall-clock timeout,
 kills the child's whole process group, and reports exit status, output tails and seconds.
 
-Where the platform allows it, more isolation (``isolation()`` reports what holds; the README says where):
+Where the platform allows it, more isolation (``isolation()`` reports what holds; docs/benchmarks.md says where):
 * network: the server moves itself into a new, empty network namespace at start (``unshare(CLONE_NEWNET)``,
   permitted to root): its children have no interface but a down loopback.
 * user: when the server runs as root, each child drops to an unprivileged uid that this server holds alone among
