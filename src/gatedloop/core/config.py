@@ -234,9 +234,8 @@ def validation_tokenizer(config: dict, model: str, gate: str):
 def check_answer_words(config: dict) -> None:
     """Every answer word is a single token of the tokenizer that reads it, for each model whose tokenizer exists
     before the run: a two-token word would fail every gate job of the model mid-sweep."""
-    from gatedloop.core.encoding import TextEncoder
+    from gatedloop.core.encoding import TextEncoder, token_pieces
     from gatedloop.gates import GATES
-    from gatedloop.gates.self_gates import token_pieces
 
     encoders: dict = {}  # one load per tokenizer (a model's binary and cross gates read the same one)
     for model in config["models"]:

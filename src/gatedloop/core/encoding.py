@@ -1,5 +1,6 @@
-"""Token ids of prompt + completion, the one encoding that fine-tuning, every model-scored gate, the audit (through
-its gate) and the analysis use, so a sample is the same token sequence wherever it is trained on or scored.
+"""Token ids of prompt + completion, the one encoding that fine-tuning and the backends' scoring (every
+model-scored gate, the audit through its gate, the analysis) use, so a sample is the same token sequence wherever
+it is trained on or scored.
 
 The rule:
 
@@ -79,6 +80,21 @@ class TextEncoder:
             return ids
         lead = len(self.leading) if ids[: len(self.leading)] == self.leading else 0
         return ids[:lead] + ids[len(ids) - (max_tokens - lead) :]
+
+
+def single_token(encoder: TextEncoder, word: str, key: str) -> int:
+    """An answer word's one token id, as the model would write it after a question; otherwise an error naming the
+    config ``key`` that set the word (``gate_options.binary.yes_word``), the word and its tokens."""
+    ids = encoder.continuation(word)
+    if len(ids) != 1:
+        raise ValueError(f"{key}: {word!r} is {len(ids)} tokens {token_pieces(encoder, ids)} in this model's "
+                         f"tokenizer; choose a word that is a single token (per model: models.<name>.{key})")
+    return ids[0]
+
+
+def token_pieces(encoder: TextEncoder, ids: list[int]) -> list[str]:
+    """Each id decoded on its own: how a word was split, for error messages."""
+    return [encoder.tokenizer.decode([i]) for i in ids]
 
 
 def leading_special_ids(tokenizer) -> list[int]:

@@ -8,8 +8,10 @@
   ``gate_options.cross.reviewer``: ``base`` for the round-0 model, or a model directory / hub id), to separate
   "AI review" from "self review".
 
-Scoring runs on transformers (``scorer: transformers``, the default) or on vLLM's log-probabilities
-(``scorer: vllm``: prompt log-probabilities of the same token sequences, faster on GPUs for large pools).
+The scores come from a backend (gatedloop.backends: ``loglikelihood`` for perplexity, ``next_token_margin`` for
+the answer words) on transformers (``scorer: transformers``, the default) or on vLLM's log-probabilities
+(``scorer: vllm``: prompt log-probabilities of the same token sequences, faster on GPUs for large pools); this
+module decides what to ask and how scores become decisions.
 
 Selection: ``mode: quantile`` (default) keeps the top fraction of each round's samples; ``mode: threshold``
 accepts every sample with ``score >= threshold``; ``mode: calibrated`` keeps the top fraction in round 1 (samples
@@ -28,8 +30,9 @@ from __future__ import annotations
 
 import math
 
-from gatedloop.core.encoding import TextEncoder
-from gatedloop.core.runtime import DTYPES
+from gatedloop.backends import Backend, open_backend
+from gatedloop.core.encoding import single_token
+from gatedloop.core.runtime import DTYPES, device_for
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
 SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
@@ -90,85 +93,9 @@ class _SelectingGate(Gate):
         return settings["keep_fraction"] if settings["mode"] == "quantile" else None
 
 
-def single_token(encoder: TextEncoder, gate: str, key: str, word: str) -> int:
-    """The answer word's one token id, as the model would write it after the question; an error naming the word
-    and its tokens otherwise."""
-    ids = encoder.continuation(word)
-    if len(ids) != 1:
-        raise ValueError(f"gate_options.{gate}.{key}: {word!r} is {len(ids)} tokens {token_pieces(encoder, ids)} in "
-                         f"this model's tokenizer; choose a word that is a single token (per model: "
-                         f"models.<name>.gate_options.{gate}.{key})")
-    return ids[0]
-
-
-def token_pieces(encoder: TextEncoder, ids: list[int]) -> list[str]:
-    return [encoder.tokenizer.decode([i]) for i in ids]
-
-
-class ModelScorer:
-    """The scoring model, loaded once per gate run."""
-
-    def __init__(self, model_path: str, dtype: str = "auto"):
-        from gatedloop.core.runtime import device_for
-        from gatedloop.models.loading import load_model, load_tokenizer
-
-        self.tokenizer = load_tokenizer(model_path)
-        self.encoder = TextEncoder(self.tokenizer)
-        self.model = load_model(model_path, device=device_for("auto"), dtype=dtype)
-        config = self.model.config
-        self.max_tokens = getattr(config, "n_positions", None) or config.max_position_embeddings
-
-    def single_token(self, gate: str, key: str, word: str) -> int:
-        return single_token(self.encoder, gate, key, word)
-
-    def _batches(self, token_lists: list[list[int]], batch_size: int):
-        import torch
-
-        from gatedloop.models.loading import padded_batches
-
-        for chunk, ids, mask in padded_batches(token_lists, batch_size, self.tokenizer.pad_token_id):
-            with torch.inference_mode():
-                logits = self.model(input_ids=ids.to(self.model.device),
-                                    attention_mask=mask.to(self.model.device)).logits.float().cpu()
-            yield chunk, logits
-
-    def mean_logprob(self, samples: list[Sample], batch_size: int) -> list[float]:
-        """Mean log-probability per completion token given the prompt; -inf for an empty completion."""
-        import torch
-
-        encoded = [self.encoder.pair(s.prompt, s.completion, max_tokens=self.max_tokens) for s in samples]
-        scores: list[float] = []
-        offset = 0
-        for chunk, logits in self._batches([e.ids for e in encoded], batch_size):
-            logprobs = torch.log_softmax(logits, dim=-1)
-            for i, tokens in enumerate(chunk):
-                n_prompt = encoded[offset + i].n_prompt
-                targets = torch.tensor(tokens[n_prompt:])
-                if len(targets) == 0:
-                    scores.append(-math.inf)
-                    continue
-                predicted = logprobs[i, n_prompt - 1 : len(tokens) - 1]
-                scores.append(predicted.gather(1, targets[:, None]).mean().item())
-            offset += len(chunk)
-        return scores
-
-    def answer_margin(self, texts: list[str], yes: int, no: int, batch_size: int) -> list[float]:
-        """logit(yes) - logit(no) at the position after each text."""
-        lists = [self.encoder.keep_end(self.encoder.text(t), self.max_tokens) for t in texts]
-        margins: list[float] = []
-        for chunk, logits in self._batches(lists, batch_size):
-            for i, tokens in enumerate(chunk):
-                last = logits[i, len(tokens) - 1]
-                margins.append((last[yes] - last[no]).item())
-        return margins
-
-
-def make_scorer(kind: str, model_path: str, dtype: str = "auto"):
-    if kind == "vllm":
-        from gatedloop.backends.vllm_backend import VLLMScorer
-
-        return VLLMScorer(model_path, dtype=dtype)
-    return ModelScorer(model_path, dtype)
+def open_scorer(settings: dict, model: str) -> Backend:
+    """The scoring model, loaded once per gate run, on the backend ``scorer`` names."""
+    return open_backend(settings["scorer"], model, device=device_for("auto"), dtype=settings["dtype"])
 
 
 def calibrated_threshold(decisions: list[dict]) -> float:
@@ -194,9 +121,9 @@ class PerplexityGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scorer = make_scorer(settings["scorer"], self.model, settings["dtype"])
-        scores = scorer.mean_logprob(samples, settings["batch_size"])
-        return _decisions(samples, scores, settings, "mean log-prob")
+        scorer = open_scorer(settings, self.model)
+        scored = scorer.loglikelihood([(s.prompt, s.completion) for s in samples], settings["batch_size"])
+        return _decisions(samples, [r.mean_logprob for r in scored], settings, "mean log-prob")
 
 
 @GATES.register("binary")
@@ -207,11 +134,11 @@ class BinaryGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
-        scorer = make_scorer(settings["scorer"], self.model, settings["dtype"])
-        yes = scorer.single_token(self.name, "yes_word", settings["yes_word"])
-        no = scorer.single_token(self.name, "no_word", settings["no_word"])
+        scorer = open_scorer(settings, self.model)
+        yes, no = (single_token(scorer.encoder, settings[key], f"gate_options.{self.name}.{key}")
+                   for key in ("yes_word", "no_word"))
         texts = [settings["template"].format(prompt=s.prompt, completion=s.completion) for s in samples]
-        scores = scorer.answer_margin(texts, yes, no, settings["batch_size"])
+        scores = scorer.next_token_margin(texts, yes, no, settings["batch_size"])
         return _decisions(samples, scores, settings, "logit(yes)-logit(no)")
 
 

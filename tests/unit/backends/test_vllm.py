@@ -3,7 +3,8 @@
 these tests are skipped.
 
 Parity: for a small trained model, vLLM's greedy completions equal the transformers backend's, token for token
-(same prompts, same stop strings, same truncation)."""
+(same prompts, same stop strings, same truncation), and its scores (log-likelihoods, answer-word margins) equal
+the transformers backend's within 1e-3."""
 
 from __future__ import annotations
 
@@ -85,18 +86,17 @@ def test_the_generate_stage_runs_on_vllm_in_its_own_process(trained_model_dir, t
     assert [r["prompt_id"] for r in rows] == [f"t{i}" for i in range(len(PROMPTS))]
 
 
-def test_self_gate_scores_on_vllm_equal_the_transformers_scorer(trained_model_dir, vllm_backend):
-    from gatedloop.backends.vllm_backend import VLLMScorer
-    from gatedloop.gates.base import Sample
-    from gatedloop.gates.self_gates import ModelScorer
-
+def test_scores_on_vllm_equal_the_transformers_backends(trained_model_dir, vllm_backend):
+    """The self-gates' scores (``scorer: vllm``): log-likelihoods of completions and answer-word margins."""
     tasks = microtasks.all_tasks()[:12]
-    samples = [Sample(f"{t.task_id}#0", t.task_id, t.prompt, t.canonical_solution if i % 2 else "\n    return 0\n")
-               for i, t in enumerate(tasks)]
-    reference, scorer = ModelScorer(trained_model_dir), VLLMScorer(trained_model_dir, device="cpu")
-    expected, got = reference.mean_logprob(samples, 4), scorer.mean_logprob(samples, 4)
-    assert got == pytest.approx(expected, abs=1e-3)
+    requests = [(t.prompt, t.canonical_solution if i % 2 else "\n    return 0\n") for i, t in enumerate(tasks)]
+    reference = open_backend("transformers", trained_model_dir)
+    expected, got = reference.loglikelihood(requests, 4), vllm_backend.loglikelihood(requests, 4)
+    assert [r.n_tokens for r in got] == [r.n_tokens for r in expected]
+    assert [r.mean_logprob for r in got] == pytest.approx([r.mean_logprob for r in expected], abs=1e-3)
+    for mine, reference_score in zip(got, expected, strict=True):
+        assert mine.logprob == pytest.approx(reference_score.logprob, abs=1e-3 * reference_score.n_tokens)
     yes, no = 42, 43  # any two token ids: the margin is a difference of their logits
-    texts = [s.prompt + s.completion + "\n# Correct?" for s in samples]
-    expected_margins = reference.answer_margin(texts, yes, no, 4)
-    assert scorer.answer_margin(texts, yes, no, 4) == pytest.approx(expected_margins, abs=1e-3)
+    texts = [prompt + completion + "\n# Correct?" for prompt, completion in requests]
+    expected_margins = reference.next_token_margin(texts, yes, no, 4)
+    assert vllm_backend.next_token_margin(texts, yes, no, 4) == pytest.approx(expected_margins, abs=1e-3)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gatedloop import finetune
-from gatedloop.core.encoding import TextEncoder, adds_prefix_space, leading_special_ids
+from gatedloop.core.encoding import TextEncoder, adds_prefix_space, leading_special_ids, single_token
 from gatedloop.gates import GATES, Sample
 from gatedloop.models.loading import load_model, load_tokenizer
 
@@ -40,6 +40,16 @@ def test_the_llama_style_tokenizer_adds_bos_like_llama_and_splits_yes(tiny_llama
     assert len(plain(tokenizer, " yes")) == 2
     assert all(len(plain(tokenizer, w)) == 1 for w in (" good", " bad", " True", " False"))
     assert leading_special_ids(tokenizer) == [tokenizer.bos_token_id] and not adds_prefix_space(tokenizer)
+
+
+def test_an_answer_word_is_one_token_or_an_error_naming_its_key_and_pieces(tiny_llama_dir):
+    tokenizer = load_tokenizer(tiny_llama_dir)
+    encoder = TextEncoder(tokenizer)
+    assert single_token(encoder, " good", "gate_options.binary.yes_word") == plain(tokenizer, " good")[0]
+    with pytest.raises(ValueError) as err:
+        single_token(encoder, " yes", "gate_options.cross.yes_word")
+    assert str(err.value).startswith("gate_options.cross.yes_word: ' yes' is 2 tokens [' y', 'es'] in this model's")
+    assert "(per model: models.<name>.gate_options.cross.yes_word)" in str(err.value)
 
 
 def test_the_embedded_tokenizer_adds_no_bos_and_keeps_todays_training_ids(tiny_model_dir):

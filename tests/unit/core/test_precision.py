@@ -17,8 +17,6 @@ from workflow_runs import snakemake
 
 from gatedloop.backends import SamplingParams, open_backend
 from gatedloop.core.runtime import resolve_dtype
-from gatedloop.gates.base import Sample
-from gatedloop.gates.self_gates import ModelScorer
 from gatedloop.models.loading import load_model, saved_dtype
 
 
@@ -82,11 +80,10 @@ def test_bf16_loads_generates_and_scores_on_cpu(tiny_model_dir):
     assert backend.model.dtype == torch.bfloat16
     completions = backend.generate(["def f(x):\n", "def g(y):\n"], SamplingParams(max_new_tokens=8), seed=0)
     assert len(completions) == 2 and all(isinstance(c, str) for c in completions)
-    scorer = ModelScorer(str(tiny_model_dir), "bfloat16")
-    assert scorer.model.dtype == torch.bfloat16
-    scores = scorer.mean_logprob([Sample("a", "a", "def f(x):\n", "    return x\n")], batch_size=4)
-    full = ModelScorer(str(tiny_model_dir)).mean_logprob([Sample("a", "a", "def f(x):\n", "    return x\n")], 4)
-    assert scores[0] == pytest.approx(full[0], abs=0.1)  # bf16 rounding, not a different computation
+    (scored,) = backend.loglikelihood([("def f(x):\n", "    return x\n")], batch_size=4)
+    (full,) = open_backend("transformers", str(tiny_model_dir)).loglikelihood([("def f(x):\n", "    return x\n")])
+    assert scored.n_tokens == full.n_tokens
+    assert scored.mean_logprob == pytest.approx(full.mean_logprob, abs=0.1)  # bf16 rounding, not another computation
 
 
 def shell_commands(result, rule: str) -> list[str]:

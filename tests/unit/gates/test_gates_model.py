@@ -124,3 +124,23 @@ def test_the_gate_cli_applies_round_one_threshold(tiny_model_dir, tmp_path):
     later = gate("round2.jsonl", "--calibration", str(tmp_path / "round1.jsonl"))
     assert [d["accepted"] for d in later] == [d["score"] >= bar for d in later]
     assert all("calibrated on round 1" in d["reason"] for d in later)
+
+
+def test_the_gates_scores_are_the_backends_numbers_exactly(tiny_model_dir):
+    """The gates ask; the backend scores: a perplexity score is the backend's mean log-likelihood and a binary score
+    its next-token margin, the same floats (the gate adds no arithmetic of its own)."""
+    from gatedloop.backends import open_backend
+
+    backend = open_backend("transformers", str(tiny_model_dir))
+    options = {"batch_size": 2}
+    perplexity = GATES.get("perplexity")(options, model=str(tiny_model_dir)).decide(samples())
+    scored = backend.loglikelihood([(PROMPT, c) for c in COMPLETIONS], batch_size=2)
+    assert [d.score for d in perplexity] == [r.mean_logprob for r in scored]
+    tokenizer, (yes, no) = single_token_words(tiny_model_dir)
+    template = "{prompt}{completion}\n# ok?"
+    binary = GATES.get("binary")({**options, "yes_word": yes, "no_word": no, "template": template},
+                                 model=str(tiny_model_dir)).decide(samples())
+    ids = [tokenizer.encode(word, add_special_tokens=False)[0] for word in (yes, no)]
+    margins = backend.next_token_margin([template.format(prompt=PROMPT, completion=c) for c in COMPLETIONS], *ids,
+                                        batch_size=2)
+    assert [d.score for d in binary] == margins
