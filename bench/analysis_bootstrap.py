@@ -64,12 +64,11 @@ def current(counts, firsts, seconds, reps: int, seed: int = 0):
     import torch
 
     from gatedloop.analyze import resampled_eigenvalues
+    from gatedloop.core.stats import resample_counts
 
-    groups = len(counts)
-    rng = np.random.default_rng(seed)
-    weights = np.stack([np.bincount(rng.integers(0, groups, groups), minlength=groups) for _ in range(reps)])
+    weights = resample_counts(np.random.default_rng(seed), len(counts), reps)
     tensors = [torch.as_tensor(x) for x in (counts, firsts, seconds)]
-    return list(resampled_eigenvalues(weights.astype(np.float64), *tensors))
+    return list(resampled_eigenvalues(weights, *tensors))
 
 
 def child(variant: str, width: int, reps: int) -> None:

@@ -103,21 +103,21 @@ def bootstrap_statistics(counts, firsts, seconds, top_k: int, reps: int, seed: i
     import numpy as np
     import torch
 
+    from gatedloop.core.stats import percentile_interval, resample_counts
+
     counts, firsts, seconds = (torch.as_tensor(x, dtype=torch.float64) for x in (counts, firsts, seconds))
     point = spectral_statistics(covariance_eigenvalues(counts.sum(), firsts.sum(0), seconds.sum(0)), top_k)
     draws: dict[str, list[float]] = {name: [] for name in point}
-    groups = len(counts)
     if reps:
-        rng = np.random.default_rng(seed)
-        weights = np.stack([np.bincount(rng.integers(0, groups, groups), minlength=groups) for _ in range(reps)])
-        for eigenvalues in resampled_eigenvalues(weights.astype(np.float64), counts, firsts, seconds):
+        weights = resample_counts(np.random.default_rng(seed), len(counts), reps)
+        for eigenvalues in resampled_eigenvalues(weights, counts, firsts, seconds):
             for name, value in spectral_statistics(eigenvalues, top_k).items():
                 draws[name].append(value)
     out = {}
     for name, value in point.items():
         sample = np.asarray(draws[name]) if reps else np.asarray([value])
-        out[name] = {"value": value, "std": float(sample.std()), "low": float(np.quantile(sample, 0.025)),
-                     "high": float(np.quantile(sample, 0.975))}
+        low, high = percentile_interval(sample)
+        out[name] = {"value": value, "std": float(sample.std()), "low": low, "high": high}
     return out
 
 

@@ -35,6 +35,7 @@ from gatedloop.core.io import read_jsonl, write_json, write_jsonl
 from gatedloop.core.options import add_dataclass_args, dataclass_from_args
 from gatedloop.core.provenance import environment
 from gatedloop.core.runtime import DTYPES, device_for, set_threads
+from gatedloop.core.stats import percentile_interval, resample_indices
 from gatedloop.engine.warm import run_cli
 from gatedloop.gates import GATES, Sample
 from gatedloop.sandbox import Limits, run_programs, with_tests
@@ -88,13 +89,11 @@ def point_stats(scores, accepted, truth) -> dict:
     }
 
 
-def _interval(values: list[float], level: float) -> tuple[float, float]:
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return math.nan, math.nan
+def _interval_ends(level: float) -> tuple[float, float]:
+    """The quantiles at the ends of a ``level`` interval, computed in percent as the audit always has: for 0.95 the
+    lower end is 0.025000000000000022, a hair above CI95's 0.025, and kept so that audits reproduce bit for bit."""
     tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
+    low, high = np.array([tail, 100 - tail]) / 100
     return float(low), float(high)
 
 
@@ -105,12 +104,12 @@ def audit_stats(scores, accepted, truth, n_boot: int = 1000, seed: int = 0, leve
     stats = point_stats(scores, accepted, truth)
     rng = np.random.default_rng(seed)
     boot_auroc, boot_gain = [], []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(truth), len(truth))
+    for idx in resample_indices(rng, len(truth), n_boot):
         boot_auroc.append(auroc(scores[idx], truth[idx]))
         boot_gain.append(precision_gain(accepted[idx], truth[idx]))
-    stats["auroc_low"], stats["auroc_high"] = _interval(boot_auroc, level)
-    stats["precision_gain_low"], stats["precision_gain_high"] = _interval(boot_gain, level)
+    ends = _interval_ends(level)
+    stats["auroc_low"], stats["auroc_high"] = percentile_interval(boot_auroc, ends)
+    stats["precision_gain_low"], stats["precision_gain_high"] = percentile_interval(boot_gain, ends)
     stats["self_confirming"] = bool(
         stats["auroc_low"] <= 0.5 <= stats["auroc_high"]
         and stats["precision_gain_low"] <= 0.0 <= stats["precision_gain_high"]

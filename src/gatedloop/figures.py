@@ -57,17 +57,14 @@ def arm_labels(table):
 
 def seed_band(values, reps: int = 1000, seed: int = 0) -> tuple[float, float, float]:
     """(mean, low, high): the mean over seeds and a bootstrap 95% interval of it (low = high = mean for one seed)."""
-    import numpy as np
+    from gatedloop.core.stats import bootstrap_mean
 
-    values = np.asarray([v for v in values if v == v], dtype=float)  # drop NaN
-    if len(values) == 0:
+    values = [float(v) for v in values if v == v]  # drop NaN
+    if not values:
         return float("nan"), float("nan"), float("nan")
-    mean = float(values.mean())
     if len(values) == 1:
-        return mean, mean, mean
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (reps, len(values)))].mean(axis=1)
-    return mean, float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+        return values[0], values[0], values[0]
+    return bootstrap_mean(values, reps, seed)
 
 
 def curve(rows, column: str, reps: int = 1000):

@@ -9,9 +9,9 @@ Two comparisons per (model, arm, regime, round, benchmark), from the per-task ve
 
 Pairing: both sides of a difference share the seed (the same round-1 samples, the same fine-tuning order) and
 the task. The interval resamples seeds and, within them, tasks (both with replacement; one task draw shared by
-the seeds of a replicate, as tasks are crossed with seeds), so it reflects seed-to-seed spread and which tasks
-the benchmark happens to hold; with one seed it is a task bootstrap only. ``seed_sd`` is the spread of the
-per-seed differences (NaN for one seed).
+the seeds of a replicate, as tasks are crossed with seeds: gatedloop.core.stats.paired_difference), so it
+reflects seed-to-seed spread and which tasks the benchmark happens to hold; with one seed it is a task bootstrap
+only. ``seed_sd`` is the spread of the per-seed differences (NaN for one seed).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+
+from gatedloop.core.stats import paired_difference
 
 CONTROL = "reference"
 BASE_GATE = "base"
@@ -35,29 +37,6 @@ def task_passes(verdicts: Iterable[dict]) -> dict[str, float]:
     return {task: passed / n for task, (passed, n) in totals.items()}
 
 
-def paired_bootstrap(differences: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float, float, float]:
-    """(mean, low, high) of a seeds x tasks matrix of paired differences: a 95% percentile interval from
-    resampling seeds and tasks with replacement."""
-    differences = np.asarray(differences, dtype=float)
-    n_seeds, n_tasks = differences.shape
-    mean = float(differences.mean())
-    rng = np.random.default_rng(seed)
-    # Count vectors: how often each seed / task is drawn in a replicate; the replicate's mean is then
-    # w_seed . D . w_task / (S * T), without materialising the resampled matrices.
-    seed_counts = _draw_counts(rng, reps, n_seeds)
-    task_counts = _draw_counts(rng, reps, n_tasks)
-    replicates = np.einsum("bs,st,bt->b", seed_counts, differences, task_counts) / (n_seeds * n_tasks)
-    low, high = np.quantile(replicates, [0.025, 0.975])
-    return mean, float(low), float(high)
-
-
-def _draw_counts(rng: np.random.Generator, reps: int, n: int) -> np.ndarray:
-    draws = rng.integers(0, n, (reps, n))
-    counts = np.zeros((reps, n))
-    np.add.at(counts, (np.repeat(np.arange(reps), n), draws.ravel()), 1)
-    return counts
-
-
 def compare(side: dict[int, dict[str, float]], other: dict[int, dict[str, float]], reps: int, seed: int):
     """Paired difference of two arms given seed -> task -> pass; None where they share no seed or task."""
     seeds = sorted(set(side) & set(other))
@@ -66,9 +45,10 @@ def compare(side: dict[int, dict[str, float]], other: dict[int, dict[str, float]
     tasks = sorted(set.intersection(*(set(side[s]) & set(other[s]) for s in seeds)))
     if not tasks:
         return None
-    differences = np.array([[side[s][t] - other[s][t] for t in tasks] for s in seeds])
-    mean, low, high = paired_bootstrap(differences, reps, seed)
-    per_seed = differences.mean(axis=1)
+    after = np.array([[side[s][t] for t in tasks] for s in seeds])
+    before = np.array([[other[s][t] for t in tasks] for s in seeds])
+    mean, low, high = paired_difference(after, before, reps, seed)
+    per_seed = (after - before).mean(axis=1)
     seed_sd = float(per_seed.std(ddof=1)) if len(seeds) > 1 else float("nan")
     return {"effect": mean, "low": low, "high": high, "seed_sd": seed_sd, "n_seeds": len(seeds),
             "n_tasks": len(tasks)}

@@ -24,11 +24,10 @@ import glob
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from gatedloop.analysis.effects import CONTROL, compare, task_passes
 from gatedloop.core.io import read_jsonl
 from gatedloop.core.layout import parse_score_path, verdicts_path
+from gatedloop.core.stats import paired_difference
 
 NO_GATE = "none"
 HUMAN_GATES = ("compile", "quality", "compile_quality")
@@ -47,16 +46,14 @@ def sign(low: float, high: float) -> int:
 
 
 def seed_difference(after: dict[int, float], before: dict[int, float], reps: int, seed: int = 0):
-    """(mean, low, high) of per-seed differences, seeds resampled; None without shared seeds."""
-    seeds = sorted(set(after) & set(before))
-    values = np.array([after[s] - before[s] for s in seeds if after[s] == after[s] and before[s] == before[s]])
-    if len(values) == 0:
+    """(mean, low, high) of per-seed differences, seeds resampled; None without a seed defined on both sides. One
+    seed gives no interval (NaN ends): its difference cannot be told from seed noise."""
+    seeds = [s for s in sorted(set(after) & set(before)) if after[s] == after[s] and before[s] == before[s]]
+    if not seeds:
         return None
-    if len(values) == 1:
-        return float(values[0]), float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (reps, len(values)))].mean(axis=1)
-    return float(values.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+    if len(seeds) == 1:
+        return float(after[seeds[0]] - before[seeds[0]]), float("nan"), float("nan")
+    return paired_difference([after[s] for s in seeds], [before[s] for s in seeds], reps, seed)
 
 
 def load_passes(results: Path, benchmark: str) -> dict[tuple, dict[int, dict[str, float]]]:

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from gatedloop.analysis.effects import compare, effect_rows, paired_bootstrap, task_passes
+from gatedloop.analysis.effects import compare, effect_rows, task_passes
 
 
 def test_task_passes_average_the_samples_of_each_task():
     verdicts = [{"task_id": "a", "passed": True}, {"task_id": "a", "passed": False}, {"task_id": "b", "passed": True}]
     assert task_passes(verdicts) == {"a": 0.5, "b": 1.0}
-
-
-def test_a_constant_difference_has_a_zero_width_interval():
-    mean, low, high = paired_bootstrap(np.full((4, 30), -0.25), reps=500)
-    assert mean == low == high == pytest.approx(-0.25)
-
-
-def test_the_interval_covers_the_mean_and_narrows_with_more_seeds():
-    rng = np.random.default_rng(1)
-    few = rng.normal(-0.1, 0.3, (2, 50))
-    many = rng.normal(-0.1, 0.3, (16, 50))
-    mean, low, high = paired_bootstrap(many, reps=2000)
-    assert low < mean < high
-    _, low_few, high_few = paired_bootstrap(few, reps=2000)
-    assert (high - low) < (high_few - low_few)
 
 
 def test_pairing_by_seed_cancels_what_the_seeds_share():
