@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING
 from gatedloop.core.io import read_jsonl, write_json
 from gatedloop.core.provenance import environment
 from gatedloop.core.runtime import DTYPES, set_threads
+from gatedloop.core.text import lexical_tokens
 from gatedloop.engine.warm import run_cli
 
 if TYPE_CHECKING:
     import numpy as np
 
-TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|\S")
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", re.M)
 MOMENT_BUDGET = 250_000_000  # float64 entries kept for the bootstrap's per-group second moments (~2 GB)
 BOOTSTRAP_BUDGET = 32_000_000  # float64 entries of resampled covariances formed at once (~256 MB)
@@ -203,10 +203,6 @@ def spectral_analysis(model_dir: str, texts: list[str], layer_names: Sequence[st
 
 # ---------------------------------------------------------------- diversity (pure functions)
 
-def code_tokens(text: str) -> list[str]:
-    return TOKEN.findall(text)
-
-
 def distinct_n(token_lists: list[list[str]], n: int) -> float | None:
     """Unique n-grams / all n-grams, pooled over samples (None when no sample has n tokens)."""
     grams = [tuple(tokens[i : i + n]) for tokens in token_lists for i in range(len(tokens) - n + 1)]
@@ -247,7 +243,7 @@ def imported_modules(text: str) -> set[str]:
 
 def diversity(samples: list[dict], ns: Sequence[int] = (1, 2, 4)) -> dict:
     completions = [s["completion"] for s in samples]
-    tokens = [code_tokens(c) for c in completions]
+    tokens = [lexical_tokens(c) for c in completions]
     node_counts: Counter = Counter()
     parsed = 0
     for sample in samples:

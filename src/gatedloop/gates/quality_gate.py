@@ -1,7 +1,8 @@
 """The study's Quality gate and Compile+Quality (model-independent "human" gates).
 
 Definitions (model-independent, so the gate does not move with the model being trained):
-- tokens: the completion split into words and single punctuation marks, ``re.findall(r"\\w+|[^\\w\\s]", text)``.
+- tokens: the completion split into words and single punctuation marks, ``re.findall(r"\\w+|[^\\w\\s]", text)``
+  (gatedloop.core.text.word_tokens).
 - length: the number of such tokens in the completion (the part the model wrote, not the prompt).
 - repetition: the share of the completion's token n-grams (``ngram`` tokens, default 4) that repeat an earlier
   n-gram of the same completion: ``1 - distinct / total``; 0.0 when the completion has fewer than n tokens.
@@ -12,17 +13,11 @@ non-negative exactly when the sample passes, so the audit's AUROC measures what 
 
 from __future__ import annotations
 
-import re
-
+from gatedloop.core.text import word_tokens
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 from gatedloop.gates.compile_gate import compiles
 
-TOKEN = re.compile(r"\w+|[^\w\s]")
 DEFAULTS = {"min_tokens": 50, "max_repetition": 0.3, "ngram": 4}
-
-
-def code_tokens(text: str) -> list[str]:
-    return TOKEN.findall(text)
 
 
 def repetition(tokens: list[str], n: int) -> float:
@@ -33,7 +28,7 @@ def repetition(tokens: list[str], n: int) -> float:
 def quality_check(completion: str, options: dict) -> tuple[bool, float, str]:
     """(passes, margin score, reason) under the options' thresholds."""
     settings = {**DEFAULTS, **options}
-    tokens = code_tokens(completion)
+    tokens = word_tokens(completion)
     rep = repetition(tokens, settings["ngram"])
     margin = min(len(tokens) / settings["min_tokens"] - 1, settings["max_repetition"] - rep)
     if len(tokens) < settings["min_tokens"]:
