@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from gatedloop.core.io import read_jsonl, write_json
 from gatedloop.core.provenance import environment
 from gatedloop.core.runtime import DTYPES, set_threads
-from gatedloop.core.text import lexical_tokens
+from gatedloop.core.text import code_tokens
 from gatedloop.engine.warm import run_cli
 
 if TYPE_CHECKING:
@@ -243,7 +243,7 @@ def imported_modules(text: str) -> set[str]:
 
 def diversity(samples: list[dict], ns: Sequence[int] = (1, 2, 4)) -> dict:
     completions = [s["completion"] for s in samples]
-    tokens = [lexical_tokens(c) for c in completions]
+    tokens = [code_tokens(c) for c in completions]
     node_counts: Counter = Counter()
     parsed = 0
     for sample in samples:

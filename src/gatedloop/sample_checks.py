@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gatedloop.benchmarks import BENCHMARKS, load, parse_options
 from gatedloop.core.io import read_jsonl, write_json
-from gatedloop.core.text import word_tokens
+from gatedloop.core.text import code_tokens
 from gatedloop.engine.warm import run_cli
 from gatedloop.gates.compile_gate import compiles
 from gatedloop.sandbox import Limits, run_programs, with_tests
@@ -38,7 +38,7 @@ def compile_and_execution(samples: list[dict], limits: Limits, workers: int) -> 
 
 
 def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
-    tokens = word_tokens(text)
+    tokens = code_tokens(text)
     return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 

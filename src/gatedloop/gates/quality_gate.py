@@ -1,8 +1,8 @@
 """The study's Quality gate and Compile+Quality (model-independent "human" gates).
 
 Definitions (model-independent, so the gate does not move with the model being trained):
-- tokens: the completion split into words and single punctuation marks, ``re.findall(r"\\w+|[^\\w\\s]", text)``
-  (gatedloop.core.text.word_tokens).
+- tokens: the completion split into identifiers, numbers and single other characters
+  (gatedloop.core.text.code_tokens, the split every token-counting measure uses).
 - length: the number of such tokens in the completion (the part the model wrote, not the prompt).
 - repetition: the share of the completion's token n-grams (``ngram`` tokens, default 4) that repeat an earlier
   n-gram of the same completion: ``1 - distinct / total``; 0.0 when the completion has fewer than n tokens.
@@ -13,7 +13,7 @@ non-negative exactly when the sample passes, so the audit's AUROC measures what 
 
 from __future__ import annotations
 
-from gatedloop.core.text import word_tokens
+from gatedloop.core.text import code_tokens
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 from gatedloop.gates.compile_gate import compiles
 
@@ -28,7 +28,7 @@ def repetition(tokens: list[str], n: int) -> float:
 def quality_check(completion: str, options: dict) -> tuple[bool, float, str]:
     """(passes, margin score, reason) under the options' thresholds."""
     settings = {**DEFAULTS, **options}
-    tokens = word_tokens(completion)
+    tokens = code_tokens(completion)
     rep = repetition(tokens, settings["ngram"])
     margin = min(len(tokens) / settings["min_tokens"] - 1, settings["max_repetition"] - rep)
     if len(tokens) < settings["min_tokens"]:

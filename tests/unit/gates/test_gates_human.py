@@ -2,7 +2,7 @@
 
 import pytest
 
-from gatedloop.core.text import word_tokens
+from gatedloop.core.text import code_tokens
 from gatedloop.gates import GATES, Sample
 from gatedloop.gates.quality_gate import repetition
 
@@ -18,7 +18,7 @@ def decide(gate, samples, **options):
 
 
 def test_repetition_is_the_share_of_repeated_token_ngrams():
-    assert word_tokens("return x+7") == ["return", "x", "+", "7"]
+    assert code_tokens("return x+7") == ["return", "x", "+", "7"]
     assert repetition(list("abcdef"), 2) == 0.0
     assert repetition(list("abababab"), 2) == pytest.approx(1 - 2 / 7)  # ab, ba distinct among 7 bigrams
     assert repetition(["a"], 4) == 0.0
@@ -33,7 +33,7 @@ def test_quality_rejects_short_and_repetitive_code():
     assert decisions[1].reason.startswith("too short") and decisions[2].reason.startswith("repetitive")
     # the score is the margin to the nearer threshold: non-negative exactly when accepted
     assert [d.score >= 0 for d in decisions] == [d.accepted for d in decisions]
-    assert decisions[1].score == pytest.approx(len(word_tokens("return x + 7")) / 20 - 1)
+    assert decisions[1].score == pytest.approx(len(code_tokens("return x + 7")) / 20 - 1)
     assert decide("quality", [sample(0, long_ok)])[0].accepted is False  # the study's default: 50 tokens
 
 
