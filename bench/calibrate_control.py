@@ -13,7 +13,6 @@ control stays within seed noise of round 0. The table in docs/results.md ("Recip
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from gatedloop.aggregate import effects_and_coverage
+from gatedloop.core.layout import find
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,8 +57,10 @@ def run(workdir: Path, config: dict) -> float:
 
 
 def drift(workdir: Path) -> list[dict]:
-    scores = glob.glob(str(workdir / "results/runs/*/**/score/microtasks.json"), recursive=True)
-    effects, _, _ = effects_and_coverage(scores, ["reference"], ["replace"], None, 2000)
+    scores = find(workdir / "results", "score", benchmark="microtasks")
+    # the aggregate reads only the files it is given: each score's verdicts, the per-task passes
+    effects, _, _ = effects_and_coverage([s.path for s in scores], ["reference"], ["replace"], None, 2000,
+                                         round_files=[s.sibling("verdicts").path for s in scores])
     return effects[effects.comparison == "vs_round0"].sort_values("round").to_dict("records")
 
 

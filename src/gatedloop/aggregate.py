@@ -1,25 +1,26 @@
 """Collect every cell's small result files into one table, ``results/metrics.csv``.
 
-CLI: ``python -m gatedloop.aggregate --scores S1.json S2.json ... --out metrics.csv``. Keys come from the
-paths (``runs/{model}/{gate}/{regime}/seed{seed}/round{round}/score/{benchmark}.json``), counts from the
-decisions and fine-tuning stats beside each score. Round 0 (``runs/{model}/base/seed{seed}/round0``) is computed
-once per (model, seed) and shown under every gate and regime, so each curve starts at the same baseline; the
-round-0 audit is computed once per (model, gate, seed) and shown under every regime.
+CLI: ``python -m gatedloop.aggregate --sweep JSON --out metrics.csv`` (the workflow's rule), or
+``--scores S1.json S2.json ... --gates G ... [--audits ...] [--analyses ...] [--round-files ...]``. It reads exactly
+the files it is given (the sweep's: ``gatedloop.core.layout.Sweep.aggregated_files``) and no other: the layout
+parses each path into its keys (``runs/{model}/{gate}/{regime}/seed{seed}/round{round}/score/{benchmark}.json``),
+and a round's decisions, fine-tuning stats, sample checks, manifest and a score's verdicts are joined to its rows by
+those keys, from the files given, never looked for beside a score. One of them missing fails the aggregate, naming
+it, before anything is written. Round 0 (``runs/{model}/base/seed{seed}/round0``) is computed once per (model, seed)
+and shown under every gate and regime, so each curve starts at the same baseline; the round-0 audit is computed once
+per (model, gate, seed) and shown under every regime.
 
-Partial mode (``--partial``, the workflow's ``figures`` target): the sweep is unfinished. The files named on the
-command line (scores, audits, analyses and ``--round-files``: decisions, fine-tuning stats, sample checks,
-manifests, verdicts, spectra) are the ones the finished sweep will have; the aggregate reads those of them that are
-written (each result is renamed into place whole: a file there is finished), never a sibling it would otherwise
-look for beside a score. A score not written yet still gets its row, with empty values; the ``missing`` column of
-every row names the files of its round not written yet (empty: finished).
+Partial mode (``--partial``, the workflow's ``figures`` target): the sweep is unfinished. The files given are the
+ones the finished sweep will have; the aggregate reads those of them that are written (each result is renamed into
+place whole: a file there is finished). A score not written yet still gets its row, with empty values; the
+``missing`` column of every row names the files of its round not written yet (empty: finished).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from gatedloop.analysis.coverage import (
@@ -32,57 +33,61 @@ from gatedloop.analysis.coverage import (
 )
 from gatedloop.analysis.effects import CONTROL, EFFECT_COLUMNS, effect_rows, task_passes
 from gatedloop.core.io import atomic_path, read_json, read_jsonl
-from gatedloop.core.layout import CELL, SCORE_PATH, Sweep, parse_cell, parse_score_path, verdicts_path
+from gatedloop.core.layout import BASE_GATE, RoundFile, Sweep, parse
 from gatedloop.engine.warm import run_cli
 
-AUDIT_PATH = re.compile(CELL + r"/audit\.json$")
 AUDIT_FIELDS = ["correct_rate", "acceptance_rate", "precision", "recall", "auroc", "auroc_low", "auroc_high",
                 "precision_gain", "precision_gain_low", "precision_gain_high", "tv", "self_confirming"]
-BASE_GATE = "base"
-# Any per-round file, for naming what is missing: its round's keys and its name inside the round directory.
-ROUND_FILE = re.compile(CELL + r"/(?P<file>.+)$")
-# The names the `missing` column uses, in this order: score/<benchmark>.json is "score" (rows are per benchmark).
+# The names the `missing` column uses (the layout's kinds), in this order; rows are per benchmark, and so are scores.
 ROUND_FILE_LABELS = ["score", "decisions", "finetune", "audit", "sample_checks", "analysis", "manifest"]
 # Written first by the job of a score (its verdicts) or an analysis (its spectrum): never missing on their own.
-COMPANIONS = (".verdicts.jsonl", "/spectrum.json")
+COMPANIONS = ("verdicts", "spectrum")
+MISSING_NAMED = 5  # a full aggregate's error names this many of the missing files, then counts the rest
 COLUMNS = ["model", "gate", "regime", "seed", "round", "benchmark", "pass_at_1", "n_tasks", "n_passed", "n_generated",
            "n_accepted", "acceptance_rate", "acceptance_at_round1_bar", "n_train", "finetune_skipped", "compile_rate",
            "exec_pass_rate",
            *(f"audit_{name}" for name in AUDIT_FIELDS), "first_self_confirming_round"]
 
 
-def on_disk(path: str | Path) -> bool:
-    """The full aggregate reads whatever lies beside a score; the partial one passes its own test instead."""
-    return Path(path).exists()
+class Given:
+    """The per-round files the aggregate was given, by their keys (``gatedloop.core.layout`` parses each path): the
+    only ones it reads beside the scores, audits and analyses, a round's file looked up by its keys."""
+
+    def __init__(self, paths: Sequence[str | Path] = ()):
+        self.paths = {parse(path): path for path in paths}
+
+    def get(self, file: RoundFile) -> str | Path | None:
+        return self.paths.get(file)
 
 
-def given_only(paths: Sequence[str | Path]) -> Callable[[str | Path], bool]:
-    """A file test that is true for exactly these files (a partial aggregate reads nothing else)."""
-    given = {os.path.normpath(p) for p in paths}
-    return lambda path: os.path.normpath(path) in given
+def require_written(paths: Sequence[str | Path]) -> None:
+    """A full aggregate reads every file it is given: one missing fails it before it writes anything, naming it."""
+    missing = [str(p) for p in paths if not Path(p).is_file()]
+    if missing:
+        named = ", ".join(missing[:MISSING_NAMED])
+        rest = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+        raise SystemExit(f"aggregate: {len(missing)} of the {len(paths)} files it reads are missing: {named}{rest}. "
+                         "Their jobs have not written them (`snakemake figures` draws an unfinished sweep).")
 
 
 def audit_columns(audit_paths: Sequence[str | Path]) -> dict[tuple, dict]:
     """(model, gate, regime, seed, round) -> audit_* columns; round 0's regime is None (shared)."""
     audits = {}
     for path in audit_paths:
-        keys = parse_cell(AUDIT_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/audit.json")
         stats = read_json(path)
-        audits[(keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"])] = {
-            f"audit_{name}": stats.get(name) for name in AUDIT_FIELDS}
+        audits[parse(path, "audit").cell] = {f"audit_{name}": stats.get(name) for name in AUDIT_FIELDS}
     return audits
 
 
-ANALYSIS_PATH = re.compile(CELL + r"/analysis\.json$")
-
-
-def analysis_columns(analysis_paths: Sequence[str | Path], exists: Callable = on_disk
+def analysis_columns(analysis_paths: Sequence[str | Path], given: Given | None = None
                      ) -> tuple[dict[tuple, dict], list[dict]]:
-    """(model, gate, regime, seed, round) -> spectral_* and diversity_* columns; and the eigen-spectra as long rows.
-    Round 0 has gate 'base' and no regime: shared by every arm."""
+    """(model, gate, regime, seed, round) -> spectral_* and diversity_* columns; and the eigen-spectra (of the given
+    spectrum files) as long rows. Round 0 has gate 'base' and no regime: shared by every arm."""
+    given = given or Given()
     columns, spectra = {}, []
     for path in analysis_paths:
-        keys = parse_cell(ANALYSIS_PATH, path, "runs/<model>/<gate>/<regime>/seed<N>/round<R>/analysis.json")
+        analysis_file = parse(path, "analysis")
+        keys = analysis_file.keys()
         analysis = read_json(path)
         row = {}
         for layer, stats in analysis["spectral"].items():
@@ -93,10 +98,9 @@ def analysis_columns(analysis_paths: Sequence[str | Path], exists: Callable = on
                     row[f"spectral_{layer}_{name}_high"] = value["high"]
         row.update({f"diversity_{name}": value for name, value in analysis.get("diversity", {}).items()
                     if name != "n_samples"})
-        key = (keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"])
-        columns[key] = row
-        spectrum_path = Path(path).with_name("spectrum.json")
-        if exists(spectrum_path):
+        columns[analysis_file.cell] = row
+        spectrum_path = given.get(analysis_file.sibling("spectrum"))
+        if spectrum_path is not None:
             for layer, values in read_json(spectrum_path)["layers"].items():
                 spectra += [{"model": keys["model"], "gate": keys["gate"], "regime": keys["regime"],
                              "seed": keys["seed"], "round": keys["round"], "layer": layer, "index": i,
@@ -104,24 +108,23 @@ def analysis_columns(analysis_paths: Sequence[str | Path], exists: Callable = on
     return columns, spectra
 
 
-def manifest_columns(round_dir: Path, exists: Callable = on_disk) -> dict:
+def manifest_columns(round_file: RoundFile, given: Given) -> dict:
     """The key to the round's provenance manifest: its settings hash and path (joins metrics to manifests)."""
-    path = round_dir / "manifest.json"
-    if not exists(path):
+    path = given.get(round_file.sibling("manifest"))
+    if path is None:
         return {}
-    return {"config_hash": read_json(path)["config_hash"][:16], "manifest": path.as_posix()}
+    return {"config_hash": read_json(path)["config_hash"][:16], "manifest": Path(path).as_posix()}
 
 
-def share_over_round1_bar(decisions: list[dict], round1_dir: Path, exists: Callable = on_disk) -> float | None:
+def share_over_round1_bar(decisions: list[dict], round1_decisions: str | Path | None) -> float | None:
     """The share of this round's samples whose score reaches the lowest score round 1 accepted: the acceptance a
     threshold calibrated in round 1 and then held would give. Under a per-round quantile (the study's selection)
     training acceptance is constant by construction; this shows whether the gate's own scores of the model's
     samples drift upward, the study's rubber stamp, without changing what was trained on. None where round 1
-    accepted nothing or its decisions are not there."""
-    path = round1_dir / "decisions.jsonl"
-    if not exists(path) or not decisions:
+    accepted nothing or its decisions are not given."""
+    if round1_decisions is None or not decisions:
         return None
-    accepted_scores = [d.get("score") for d in read_jsonl(path) if d["accepted"]]
+    accepted_scores = [d.get("score") for d in read_jsonl(round1_decisions) if d["accepted"]]
     scores = [d.get("score") for d in decisions]
     if not accepted_scores or None in accepted_scores or None in scores:
         return None
@@ -129,25 +132,28 @@ def share_over_round1_bar(decisions: list[dict], round1_dir: Path, exists: Calla
     return sum(score >= bar for score in scores) / len(scores)
 
 
-def round_counts(round_dir: Path, families: dict[str, str] | None = None, exists: Callable = on_disk) -> dict:
-    """What the round generated, accepted and trained on (empty for round 0); with the prompts' families, the
-    entropy of the accepted family mix and the number of families in it."""
-    decisions_path, stats_path = round_dir / "decisions.jsonl", round_dir / "finetune.json"
-    if not exists(decisions_path):
+def round_counts(round_file: RoundFile, given: Given, families: dict[str, str] | None = None) -> dict:
+    """What the round of this file (a score) generated, accepted and trained on (empty for round 0, which has no
+    decisions); with the prompts' families, the entropy of the accepted family mix and the number of families in
+    it."""
+    decisions_path = given.get(round_file.sibling("decisions"))
+    if decisions_path is None:
         return {}
     decisions = read_jsonl(decisions_path)
     accepted = sum(bool(d["accepted"]) for d in decisions)
+    round1_decisions = given.get(replace(round_file.sibling("decisions"), round=1))
     counts = {"n_generated": len(decisions), "n_accepted": accepted,
               "acceptance_rate": accepted / len(decisions) if decisions else 0.0,
-              "acceptance_at_round1_bar": share_over_round1_bar(decisions, round_dir.parent / "round1", exists)}
+              "acceptance_at_round1_bar": share_over_round1_bar(decisions, round1_decisions)}
     if families:
         mix = accepted_by_family(decisions, families)
         counts.update(accepted_family_entropy=family_entropy(mix), accepted_families=len(mix))
-    if exists(stats_path):
+    stats_path = given.get(round_file.sibling("finetune"))
+    if stats_path is not None:
         stats = read_json(stats_path)
         counts.update(n_train=stats["n_train"], finetune_skipped=stats["skipped"])
-    checks_path = round_dir / "sample_checks.json"
-    if exists(checks_path):
+    checks_path = given.get(round_file.sibling("sample_checks"))
+    if checks_path is not None:
         checks = read_json(checks_path)
         counts.update({k: v for k, v in checks.items()
                        if k in ("compile_rate", "exec_pass_rate") or k.startswith("contamination_")})
@@ -157,22 +163,24 @@ def round_counts(round_dir: Path, families: dict[str, str] | None = None, exists
 def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths: Sequence[str | Path] = (),
             regimes: Sequence[str] = ("replace",), analysis_paths: Sequence[str | Path] = (),
             families: dict[str, str] | None = None, missing_scores: Sequence[str | Path] = (),
-            exists: Callable = on_disk):
-    """The metrics table. ``missing_scores``: scores not written yet (partial mode), whose rows have the keys and
-    whatever else of their round is there; ``exists``: which files beside a score may be read."""
+            round_files: Sequence[str | Path] = ()):
+    """The metrics table. ``round_files``: the other per-round files to join by key (decisions, fine-tuning stats,
+    sample checks, manifests, spectra), the only ones read; ``missing_scores``: scores not written yet (partial
+    mode), whose rows have the keys and whatever else of their round is given."""
     import pandas as pd
 
+    given = Given(round_files)
     audits = audit_columns(audit_paths)
-    analyses, _ = analysis_columns(analysis_paths, exists)
+    analyses, _ = analysis_columns(analysis_paths, given)
     rows = []
     unscored = {"pass_at_1": None, "n_tasks": None, "n_passed": None}
     for path, scored in [*((p, True) for p in score_paths), *((p, False) for p in missing_scores)]:
-        keys = parse_score_path(path)
+        score = parse(path, "score")
+        keys = score.keys()
         summary = read_json(path) if scored else unscored
-        round_dir = Path(path).parent.parent
         row = {**keys, "pass_at_1": summary["pass_at_1"], "n_tasks": summary["n_tasks"],
-               "n_passed": summary["n_passed"], **round_counts(round_dir, families, exists),
-               **manifest_columns(round_dir, exists),
+               "n_passed": summary["n_passed"], **round_counts(score, given, families),
+               **manifest_columns(score, given),
                **{f"pass_at_{k}": v for k, v in summary.get("pass_at_k", {}).items() if k != "1"}}
         if "base_tests_pass_at_1" in summary:  # HumanEval+ / MBPP+: the original tests alone
             row["base_tests_pass_at_1"] = summary["base_tests_pass_at_1"]
@@ -212,33 +220,31 @@ def self_training_effect(table):
     return table["pass_at_1"] - matched
 
 
-def verdicts_of(score_path: str | Path, exists: Callable = on_disk) -> list[dict] | None:
-    """The per-task verdicts written beside a score summary (None where absent)."""
-    path = verdicts_path(score_path)
-    return read_jsonl(path) if exists(path) else None
-
-
 def effects_and_coverage(score_paths: Sequence[str | Path], gates: Sequence[str], regimes: Sequence[str],
-                         families: dict[str, str] | None = None, reps: int = 2000, exists: Callable = on_disk):
+                         families: dict[str, str] | None = None, reps: int = 2000,
+                         round_files: Sequence[str | Path] = ()):
     """The paired effects table (gatedloop.analysis.effects) and the per-family coverage table
-    (gatedloop.analysis.coverage), from each score's verdicts and each round's decisions. Round 0 is shared:
-    repeated under every arm."""
+    (gatedloop.analysis.coverage), from each score's verdicts and each round's decisions, of those in
+    ``round_files`` (a score without its verdicts there has no effects). Round 0 is shared: repeated under every
+    arm."""
     import pandas as pd
 
+    given = Given(round_files)
     passes, coverage, no_families = {}, [], set()
     for path in score_paths:
-        keys = parse_score_path(path)
-        verdicts = verdicts_of(path, exists)
-        if verdicts is None:
+        score = parse(path, "score")
+        keys = score.keys()
+        verdicts_path = given.get(score.sibling("verdicts"))
+        if verdicts_path is None:
             continue
-        passes[(keys["model"], keys["gate"], keys["regime"], keys["seed"], keys["round"], keys["benchmark"])] = \
-            task_passes(verdicts)
+        verdicts = read_jsonl(verdicts_path)
+        passes[(*score.cell, score.benchmark)] = task_passes(verdicts)
         family_pass = pass_by_family(verdicts)
         if family_pass is None:
             no_families.add(keys["benchmark"])
             continue
-        decisions = Path(path).parent.parent / "decisions.jsonl"
-        accepted = accepted_by_family(read_jsonl(decisions), families) if families and exists(decisions) \
+        decisions = given.get(score.sibling("decisions"))
+        accepted = accepted_by_family(read_jsonl(decisions), families) if families and decisions is not None \
             else None
         arms = [(g, r) for g in gates for r in regimes] if keys["gate"] == BASE_GATE else \
             [(keys["gate"], keys["regime"])]
@@ -256,22 +262,16 @@ def missing_column(table, missing_paths: Sequence[str | Path]):
     Round 0's shared files (gate 'base') belong to every arm's round-0 row, its audit to every regime's."""
     shared, audits0, cells = {}, {}, {}
     for path in missing_paths:
-        match = ROUND_FILE.search(Path(path).as_posix())
-        if not match:
-            raise ValueError(f"{path}: not a path like runs/<model>/<gate>/<regime>/seed<N>/round<R>/<file>")
-        keys = match.groupdict()
-        name = keys["file"]
-        label, benchmark = ("score", Path(name).stem) if name.startswith("score/") else (name.split(".")[0], None)
-        if label not in ROUND_FILE_LABELS:
+        file = parse(path)
+        if file.kind not in ROUND_FILE_LABELS:
             raise ValueError(f"{path}: not a file the aggregate reads ({', '.join(ROUND_FILE_LABELS)})")
-        seed, round_ = int(keys["seed"]), int(keys["round"])
-        if keys["gate"] == BASE_GATE:
-            target, key = shared, (keys["model"], seed)
-        elif round_ == 0:
-            target, key = audits0, (keys["model"], keys["gate"], seed)
+        if file.gate == BASE_GATE:
+            target, key = shared, (file.model, file.seed)
+        elif file.round == 0:
+            target, key = audits0, (file.model, file.gate, file.seed)
         else:
-            target, key = cells, (keys["model"], keys["gate"], keys["regime"], seed, round_)
-        target.setdefault(key, set()).add((label, benchmark))
+            target, key = cells, file.cell
+        target.setdefault(key, set()).add((file.kind, file.benchmark))
 
     def labels(row) -> str:
         if row["round"] == 0:
@@ -291,7 +291,7 @@ def written_only(args):
     missing = []
     for kind in ("scores", "audits", "analyses", "round_files"):
         paths = getattr(args, kind)
-        missing += [p for p in paths if not Path(p).is_file() and not p.endswith(COMPANIONS)]
+        missing += [p for p in paths if not Path(p).is_file() and parse(p).kind not in COMPANIONS]
         setattr(args, kind, [p for p in paths if Path(p).is_file()])
     if not args.scores:
         raise SystemExit("no score is written yet (runs/.../score/<benchmark>.json): nothing to aggregate")
@@ -326,34 +326,33 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="an unfinished sweep: the files named are those it will have; read the ones written, "
                              "name the others in a 'missing' column")
     parser.add_argument("--round-files", nargs="*", default=[],
-                        help="partial: the other per-round files (decisions, finetune.json, sample checks, "
-                             "manifests, verdicts, spectra)")
+                        help="the other per-round files to join by key (decisions, finetune.json, sample checks, "
+                             "manifests, verdicts, spectra): the only ones read")
     args = parser.parse_args(argv)
     if args.sweep is not None:
         sweep = Sweep.from_json(args.sweep)
         files = sweep.aggregated_files()
         args.scores, args.audits, args.analyses = files["scores"], files["audits"], files["analyses"]
-        args.round_files = files["round_files"] if args.partial else []
+        args.round_files = files["round_files"]
         args.gates, args.regimes = args.gates or list(sweep.gates), list(sweep.regimes)
     if not args.scores or not args.gates:
         parser.error("give --sweep, or --scores and --gates")
-    if args.round_files and not args.partial:
-        parser.error("--round-files belongs to --partial")
-    families = prompt_families(read_jsonl(args.prompts)) if args.prompts else None
-    missing, missing_scores, exists = [], [], on_disk
+    missing, missing_scores = [], []
     if args.partial:
         args, missing = written_only(args)
-        missing_scores = [p for p in missing if SCORE_PATH.search(Path(p).as_posix())]
-        exists = given_only([*args.scores, *args.audits, *args.analyses, *args.round_files])
+        missing_scores = [p for p in missing if parse(p).kind == "score"]
+    else:
+        require_written([*args.scores, *args.audits, *args.analyses, *args.round_files])
+    families = prompt_families(read_jsonl(args.prompts)) if args.prompts else None
     table = collect(args.scores, args.gates, args.audits, args.regimes, args.analyses, families, missing_scores,
-                    exists)
+                    args.round_files)
     if args.partial:
         table["missing"] = missing_column(table, missing)
     with atomic_path(args.out) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     if args.effects is not None or args.coverage is not None:
         effects, coverage, no_families = effects_and_coverage(args.scores, args.gates, args.regimes, families,
-                                                              args.bootstrap, exists)
+                                                              args.bootstrap, args.round_files)
         for out, frame in ((args.effects, effects), (args.coverage, coverage)):
             if out is not None:
                 with atomic_path(out) as tmp:
@@ -363,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.spectra is not None:
         import pandas as pd
 
-        spectra = pd.DataFrame(analysis_columns(args.analyses, exists)[1],
+        spectra = pd.DataFrame(analysis_columns(args.analyses, Given(args.round_files))[1],
                                columns=["model", "gate", "regime", "seed", "round", "layer", "index", "eigenvalue"])
         with atomic_path(args.spectra) as tmp:
             spectra.to_csv(tmp, index=False, float_format="%.6g")

@@ -29,8 +29,12 @@ from pathlib import Path
 
 from gatedloop.core.checkpoint import file_digest
 from gatedloop.core.io import write_json
+from gatedloop.core.layout import KINDS
 from gatedloop.core.provenance import environment
 from gatedloop.engine.warm import run_cli
+
+# The round's own model directory (hashed on its own, as model/...) and the manifest itself, by their layout names.
+MODEL, MANIFEST = KINDS["model"], KINDS["manifest"]
 
 
 def config_hash(settings: dict) -> str:
@@ -57,7 +61,7 @@ def stage_provenance(run_dir: Path) -> dict[str, dict]:
     stages = {}
     for path in sorted(run_dir.rglob("*.json")) if run_dir.is_dir() else []:
         relative = path.relative_to(run_dir).as_posix()
-        if relative.split("/")[0] == "model" or relative == "manifest.json" or path.name.startswith("."):
+        if relative.split("/")[0] == MODEL or relative == MANIFEST or path.name.startswith("."):
             continue
         try:
             record = json.loads(path.read_text())
@@ -70,10 +74,10 @@ def stage_provenance(run_dir: Path) -> dict[str, dict]:
 
 def build(run_dir: Path, settings: dict, seeds: dict, model_dir: Path | None, data: dict[str, str],
           limit_bytes: int) -> dict:
-    files = hash_tree(run_dir, limit_bytes, skip=("model",))
-    merged = run_dir / "model"
+    files = hash_tree(run_dir, limit_bytes, skip=(MODEL,))
+    merged = run_dir / MODEL
     if merged.is_dir():  # merged weights, or an adapter chain (finetune.keep_merged: false)
-        files.update({f"model/{k}": v for k, v in hash_tree(merged, limit_bytes).items()})
+        files.update({f"{MODEL}/{k}": v for k, v in hash_tree(merged, limit_bytes).items()})
     manifest = {
         "config": settings,
         "config_hash": config_hash(settings),

@@ -1,20 +1,16 @@
 rule aggregate:
     """One row per (model, gate, seed, round, benchmark) -> results/metrics.csv (round 0 under every gate); the
     paired effects (gate minus control, round r minus round 0) -> effects.csv; per task family -> coverage.csv.
+    Its inputs are exactly the files the aggregate reads (it lists them from the sweep, params.sweep).
     """
     input:
-        scores=score_files(),
-        decisions=decision_files(),
-        audits=audit_files(),
-        checks=sample_check_files(),
-        analyses=analysis_files(),
-        manifests=manifest_files(),
+        unpack(lambda wc: SWEEP.aggregated_files()),
         prompts=PROMPT_POOL,
     output:
-        metrics="results/metrics.csv",
-        spectra="results/spectra.csv",
-        effects="results/effects.csv",
-        coverage="results/coverage.csv",
+        metrics=table("metrics"),
+        spectra=table("spectra"),
+        effects=table("effects"),
+        coverage=table("coverage"),
     log:
         f"{LOGS}/aggregate/aggregate.log",
     benchmark:

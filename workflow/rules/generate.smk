@@ -7,7 +7,7 @@ rule generate:
         model=previous_model,
         prompts=PROMPT_POOL,
     output:
-        f"{RUN_LATER}/samples.jsonl",
+        LATER_SAMPLES,
     log:
         f"{LOGS}/generate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -43,7 +43,7 @@ rule generate_shared:
         model=lambda wc: model_dir(wc.model, None, None, None, 0),
         prompts=PROMPT_POOL,
     output:
-        SHARED_ROUND1,
+        layout.SHARED_ROUND1,
     log:
         f"{LOGS}/generate/{{model}}/base/seed{{seed}}/round1.{{size}}.log",
     benchmark:
@@ -77,7 +77,7 @@ rule generate_round1:
     input:
         shared_round1_samples,
     output:
-        f"{RUN_FIRST}/samples.jsonl",
+        FIRST_SAMPLES,
     log:
         f"{LOGS}/generate/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     localrule: True

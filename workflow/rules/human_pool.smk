@@ -1,9 +1,9 @@
 rule human_pool:
     """Human-written code for the `mix` regime: stdlib functions the model's corpus never included."""
     input:
-        "results/base/{model}/corpus.jsonl",
+        CORPUS,
     output:
-        "results/base/{model}/human_pool.jsonl",
+        HUMAN_POOL,
     log:
         f"{LOGS}/human_pool/{{model}}.log",
     benchmark:

@@ -14,7 +14,7 @@ rule manifest:
     input:
         unpack(lambda wc: manifest_inputs(wc, base=False)),
     output:
-        f"{RUN}/manifest.json",
+        pattern("manifest"),
     log:
         f"{LOGS}/manifest/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:
@@ -43,13 +43,13 @@ use rule manifest as manifest_base with:
     input:
         unpack(lambda wc: manifest_inputs(wc, base=True)),
     output:
-        f"{BASE_RUN}/manifest.json",
+        pattern("manifest", round0=True),
     log:
         f"{LOGS}/manifest/{{model}}/base/seed{{seed}}/round0.log",
     benchmark:
         f"{BENCHMARKS}/manifest/{{model}}/base/seed{{seed}}/round0.tsv"
     params:
-        run_dir=lambda wc: BASE_RUN.format(model=wc.model, seed=wc.seed),
+        run_dir=lambda wc: layout.round_dir(wc.model, BASE_GATE, None, wc.seed, 0),
         settings=lambda wc: shlex.quote(
             json.dumps(round_settings(wc, base=True), sort_keys=True)
         ),

@@ -11,7 +11,7 @@ include: "functions/partial.smk"
 rule figures:
     """The partial aggregate's tables and figures, marked with what is missing."""
     input:
-        f"{PARTIAL}/metrics.csv",
+        table("metrics", PARTIAL),
         figure_files(PARTIAL),
     localrule: True
 
@@ -19,10 +19,10 @@ rule figures:
 rule aggregate_partial:
     """The aggregate of the files written so far; the missing ones named in its `missing` column."""
     output:
-        metrics=f"{PARTIAL}/metrics.csv",
-        spectra=f"{PARTIAL}/spectra.csv",
-        effects=f"{PARTIAL}/effects.csv",
-        coverage=f"{PARTIAL}/coverage.csv",
+        metrics=table("metrics", PARTIAL),
+        spectra=table("spectra", PARTIAL),
+        effects=table("effects", PARTIAL),
+        coverage=table("coverage", PARTIAL),
     log:
         f"{LOGS}/partial/aggregate.log",
     benchmark:
@@ -56,7 +56,7 @@ rule figure_partial:
     input:
         unpack(partial_figure_input),
     output:
-        f"{PARTIAL}/figures/{{kind}}.png",
+        layout.figure("{kind}", PARTIAL),
     log:
         f"{LOGS}/partial/figures/{{kind}}.log",
     benchmark:
@@ -83,10 +83,10 @@ rule figure_partial:
 
 use rule figure_partial as collapse_table_partial with:
     input:
-        table=f"{PARTIAL}/metrics.csv",
-        metrics=f"{PARTIAL}/metrics.csv",
+        table=table("metrics", PARTIAL),
+        metrics=table("metrics", PARTIAL),
     output:
-        f"{PARTIAL}/collapse.csv",
+        table("collapse", PARTIAL),
     log:
         f"{LOGS}/partial/figures/collapse.log",
     benchmark:

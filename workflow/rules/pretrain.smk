@@ -5,10 +5,10 @@ rule pretrain:
     """Train the tiny round-0 model from scratch; saved as a plain Hugging Face model directory. A killed job
     resumes from its last checkpoint (results/checkpoints/pretrain/<model>)."""
     input:
-        corpus="results/base/{model}/corpus.jsonl",
-        tokenizer="results/base/{model}/tokenizer",
+        corpus=CORPUS,
+        tokenizer=TOKENIZER,
     output:
-        directory(f"results/base/{{model,{SCRATCH_MODELS}}}/model"),
+        directory(BASE_MODEL.format(model=f"{{model,{SCRATCH_MODELS}}}")),
     log:
         f"{LOGS}/pretrain/{{model}}.log",
     benchmark:

@@ -6,7 +6,7 @@ rule probe:
     input:
         probe_inputs,
     output:
-        "results/data/probe.jsonl",
+        PROBE,
     log:
         f"{LOGS}/probe/probe.log",
     benchmark:

@@ -17,7 +17,7 @@ rule reference_samples:
     input:
         unpack(reference_inputs),
     output:
-        "results/runs/{model}/reference/{regime}/seed{seed}/round{round}/samples.jsonl",
+        round_file("samples", "{model}", "reference", "{regime}", "{seed}", "{round}"),
     log:
         f"{LOGS}/reference/{{model}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:

@@ -5,8 +5,8 @@ rule sample_checks:
     """Round r's samples: compile and execution rates (the study's Figure 12); its fine-tuning data: n-gram overlap
     with every scored benchmark (contamination control)."""
     input:
-        samples=f"{RUN}/samples.jsonl",
-        decisions=f"{RUN}/decisions.jsonl",
+        samples=pattern("samples"),
+        decisions=pattern("decisions"),
         data=[
             BENCHMARK_DATA[b]
             for b in config["score"]["benchmarks"]
@@ -14,7 +14,7 @@ rule sample_checks:
         ],
         prepared=[prepared_input(b) for b in config["score"]["benchmarks"]],
     output:
-        f"{RUN}/sample_checks.json",
+        pattern("sample_checks"),
     log:
         f"{LOGS}/sample_checks/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}.log",
     benchmark:

@@ -8,8 +8,8 @@ rule score:
         data=lambda wc: BENCHMARK_DATA.get(wc.benchmark, []),
         prepared=lambda wc: prepared_input(wc.benchmark),
     output:
-        summary=f"{RUN}/score/{{benchmark}}.json",
-        verdicts=f"{RUN}/score/{{benchmark}}.verdicts.jsonl",
+        summary=pattern("score"),
+        verdicts=pattern("verdicts"),
     log:
         f"{LOGS}/score/{{model}}/{{gate}}/{{regime}}/seed{{seed}}/round{{round}}/{{benchmark}}.log",
     benchmark:
@@ -47,8 +47,8 @@ rule score:
 
 use rule score as score_base with:
     output:
-        summary=f"{BASE_RUN}/score/{{benchmark}}.json",
-        verdicts=f"{BASE_RUN}/score/{{benchmark}}.verdicts.jsonl",
+        summary=pattern("score", round0=True),
+        verdicts=pattern("verdicts", round0=True),
     log:
         f"{LOGS}/score/{{model}}/base/seed{{seed}}/round0/{{benchmark}}.log",
     benchmark:

@@ -1,9 +1,9 @@
 rule tokenizer:
     """Byte-level BPE trained on the model's corpus, saved in Hugging Face format."""
     input:
-        "results/base/{model}/corpus.jsonl",
+        CORPUS,
     output:
-        directory("results/base/{model}/tokenizer"),
+        directory(TOKENIZER),
     log:
         f"{LOGS}/tokenizer/{{model}}.log",
     benchmark:

@@ -1,24 +1,294 @@
-"""The files a sweep writes, round by round: one place that lists them, for the rules and for the aggregate.
+"""The results layout: every path the workflow writes under ``results/``, formatted from its keys and parsed back.
 
-A sweep is its axes (models, gates, regimes, seeds, rounds, benchmarks) and which per-round stages are on. The
-workflow's rules declare these files as inputs (``workflow/rules/common.smk`` calls these functions) and pass the
-aggregate the sweep itself, a few hundred bytes of JSON (``--sweep``), from which it lists the same files. Passing
-the lists instead would not scale: a shell command is one argument, and Linux caps one argument at 128 KiB, which
-the study's sweep at 10 rounds passes (the file lists of its aggregate were 78 KiB at 5 rounds, 206 KiB for the
-partial aggregate's).
+One place for the rules and for Python. The rules (``workflow/rules/*.smk``) build their inputs and outputs with
+these formatters, Snakemake's wildcards passed as the keys (``pattern("score")`` is
+``results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}/score/{benchmark}.json``); the aggregate, the
+findings and the manifest format and parse the same paths here, so no other module spells one.
+
+A round's files (``KINDS``) lie in its directory:
+
+* round r >= 1 of a cell: ``runs/{model}/{gate}/{regime}/seed{seed}/round{round}/`` (``RUN``);
+* round 0, shared by every gate and regime: ``runs/{model}/base/seed{seed}/round0/`` (``BASE_RUN``: its scores,
+  analysis, manifest and the audit samples every gate judges), its model ``base/{model}/model``;
+* round 0's audit, once per gate: ``runs/{model}/{gate}/seed{seed}/round0/`` (``BASE_AUDIT``).
+
+A sweep (``Sweep``) lists its files from these; the workflow passes the aggregate the sweep itself, a few hundred
+bytes of JSON (``--sweep``), from which it lists the same files. Passing the lists instead would not scale: a shell
+command is one argument, and Linux caps one argument at 128 KiB, which the study's sweep at 10 rounds passes (the
+file lists of its aggregate were 78 KiB at 5 rounds, 206 KiB for the partial aggregate's).
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+import string
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-RUN = "results/runs/{model}/{gate}/{regime}/seed{seed}/round{round}"
-BASE_RUN = "results/runs/{model}/base/seed{seed}/round0"
-BASE_AUDIT = "results/runs/{model}/{gate}/seed{seed}/round0"
+RESULTS = "results"
+BASE_GATE = "base"  # the gate of round 0's shared directory
+
+# Folders of the whole sweep: an unfinished sweep's tables and figures (table() and figure() with folder PARTIAL),
+# the jobs' logs and Snakemake's records of their time and memory.
+PARTIAL = f"{RESULTS}/partial"
+LOGS = f"{RESULTS}/logs"
+BENCHMARKS = f"{RESULTS}/benchmarks"  # Snakemake's per-job benchmark records, not the scored benchmarks
+# Training state of running jobs, outside their declared outputs (Snakemake clears those before a rerun).
+CHECKPOINTS = f"{RESULTS}/checkpoints"
+
+# Data every round shares.
+DATA = f"{RESULTS}/data"
+MICROTASKS = f"{DATA}/microtasks"
+PROBE = f"{DATA}/probe.jsonl"
+PREPARED = f"{DATA}/benchmarks/{{benchmark}}.ready.json"
+
+# Per model: the round-0 model and what it is built from.
+BASE = f"{RESULTS}/base/{{model}}"
+BASE_MODEL = f"{BASE}/model"
+CORPUS = f"{BASE}/corpus.jsonl"
+TOKENIZER = f"{BASE}/tokenizer"
+HUMAN_POOL = f"{BASE}/human_pool.jsonl"
+
+# Round directories, relative to the results folder (the formatters join a root: "results" for the workflow).
+_CELL_DIR = "runs/{model}/{gate}/{regime}/seed{seed}/round{round}"
+_BASE_DIR = f"runs/{{model}}/{BASE_GATE}/seed{{seed}}/round0"
+_BASE_AUDIT_DIR = "runs/{model}/{gate}/seed{seed}/round0"
+_BASE_MODEL = "base/{model}/model"
+RUN = f"{RESULTS}/{_CELL_DIR}"
+BASE_RUN = f"{RESULTS}/{_BASE_DIR}"
+BASE_AUDIT = f"{RESULTS}/{_BASE_AUDIT_DIR}"
+# Round 1's samples, generated once per (model, seed) and sample count ({size}: "pool" or a number), then copied into
+# each cell's round 1.
+_SHARED_ROUND1 = f"runs/{{model}}/{BASE_GATE}/seed{{seed}}/round1/samples.{{size}}.jsonl"
+SHARED_ROUND1 = f"{RESULTS}/{_SHARED_ROUND1}"
+
+# A round's files by kind: the name inside the round's directory.
+KINDS = {
+    "samples": "samples.jsonl",
+    "decisions": "decisions.jsonl",
+    "model": "model",
+    "adapter": "adapter",
+    "finetune": "finetune.json",  # the fine-tuning stats
+    "score": "score/{benchmark}.json",  # the score summary
+    "verdicts": "score/{benchmark}.verdicts.jsonl",  # per task, written by the score job
+    "audit": "audit.json",
+    "audit_samples": "audit_samples.jsonl",
+    "audit_generations": "audit_generations.jsonl",  # round 0 only: the samples every gate's audit judges
+    "analysis": "analysis.json",
+    "spectrum": "spectrum.json",  # written by the analysis job
+    "sample_checks": "sample_checks.json",
+    "manifest": "manifest.json",
+}
+# Round 0 has no samples, decisions, fine-tuning or sample checks; these of its files are shared by every arm:
+ROUND0_SHARED = ("score", "verdicts", "analysis", "spectrum", "manifest", "audit_generations")
+ROUND0_PER_GATE = ("audit", "audit_samples")  # judged by each gate, so once per gate
+# Snakemake's wildcards, as the keys of the rules' patterns.
+WILDCARDS = {"model": "{model}", "gate": "{gate}", "regime": "{regime}", "seed": "{seed}", "round": "{round}",
+             "benchmark": "{benchmark}"}
+# What a key may hold when a path is parsed: anything but a slash, but seeds and rounds are numbers, and a benchmark
+# or a size has no dot (so a score's verdicts never read as a score).
+_KEY_PATTERNS = {"seed": r"\d+", "round": r"\d+", "benchmark": r"[^/.]+", "size": r"[^/.]+"}
+
+
+@dataclass(frozen=True)
+class RoundFile:
+    """One file of one round, by its keys. ``root`` is the results folder it lies in (the prefix of a parsed path),
+    not a key: two files with the same keys are the same file."""
+
+    kind: str
+    model: str
+    gate: str
+    regime: str | None
+    seed: int | None
+    round: int
+    benchmark: str | None = None
+    root: str = field(default=RESULTS, compare=False)
+
+    @property
+    def path(self) -> str:
+        return round_file(self.kind, self.model, self.gate, self.regime, self.seed, self.round, self.benchmark,
+                          root=self.root)
+
+    @property
+    def cell(self) -> tuple:
+        """(model, gate, regime, seed, round): round 0's shared files have gate 'base' and regime None."""
+        return self.model, self.gate, self.regime, self.seed, self.round
+
+    def keys(self) -> dict:
+        keys = {"model": self.model, "gate": self.gate, "regime": self.regime, "seed": self.seed, "round": self.round}
+        return keys if self.benchmark is None else {**keys, "benchmark": self.benchmark}
+
+    def sibling(self, kind: str, benchmark: str | None = None) -> RoundFile:
+        """The file of another kind of the same round (a score's verdicts, a round's decisions); a score's
+        benchmark carries over unless another is given."""
+        if "{benchmark}" not in _name(kind):
+            return replace(self, kind=kind, benchmark=None)
+        return replace(self, kind=kind, benchmark=benchmark or self.benchmark)
+
+
+def round_file(kind: str, model: str, gate: str | None, regime: str | None, seed: int | str | None,
+               round_: int | str, benchmark: str | None = None, root: str = RESULTS) -> str:
+    """The path of a round's file. The keys may be Snakemake wildcards ("{model}", or "{round,1}" with its
+    constraint). Round 0's shared files and its model are the same for every arm: their path holds no gate or
+    regime (nor seed, for the model), whichever are given."""
+    name = _name(kind).replace("{benchmark}", _required(benchmark, "benchmark", kind))
+    if kind == "model" and _round0(round_):
+        return os.path.join(root, _BASE_MODEL.format(model=model))
+    keys = {"model": model, "gate": gate, "regime": regime, "seed": seed, "round": round_}
+    return os.path.join(root, _directory(kind, keys), name)
+
+
+def round_dir(model: str, gate: str, regime: str | None, seed: int | str, round_: int | str,
+              root: str = RESULTS) -> str:
+    """A round's directory: a cell's round, round 0's shared one (gate 'base') or round 0's audit of a gate."""
+    if not _round0(round_):
+        return os.path.join(root, _CELL_DIR.format(model=model, gate=gate, regime=regime, seed=seed, round=round_))
+    template = _BASE_DIR if gate == BASE_GATE else _BASE_AUDIT_DIR
+    return os.path.join(root, template.format(model=model, gate=gate, seed=seed))
+
+
+def pattern(kind: str, round0: bool = False) -> str:
+    """A rule's path of a round's file, Snakemake's wildcards as its keys (round 0: no {regime} or {round})."""
+    w = WILDCARDS
+    return round_file(kind, w["model"], w["gate"], w["regime"], w["seed"], 0 if round0 else w["round"],
+                      w["benchmark"])
+
+
+def parse(path: str | Path, *kinds: str) -> RoundFile:
+    """A round's file from its path (any folder before ``runs/`` is its root); with ``kinds``, it must be one of
+    them. A path outside the layout is an error that names it."""
+    text = Path(path).as_posix()
+    for parser in (_parse_round_file, _parse_base_model):
+        found = parser(text)
+        if found is not None:
+            break
+    else:
+        raise ValueError(f"{path}: not a path like runs/<model>/<gate>/<regime>/seed<N>/round<R>/<file> "
+                         f"({', '.join(KINDS)})")
+    if kinds and found.kind not in kinds:
+        raise ValueError(f"{path}: a {found.kind} file, not {' or '.join(kinds)}")
+    return found
+
+
+def shared_samples(model: str, seed: int | str, size: int | str, root: str = RESULTS) -> str:
+    """Round 1's shared generation of ``size`` samples ("pool": one pass over the prompt pool)."""
+    return os.path.join(root, _SHARED_ROUND1.format(model=model, seed=seed, size=size))
+
+
+def parse_shared_samples(path: str | Path) -> dict:
+    match = _regex(_SHARED_ROUND1).search(Path(path).as_posix())
+    if not match:
+        raise ValueError(f"{path}: not a path like runs/<model>/base/seed<N>/round1/samples.<size>.jsonl")
+    return {"model": match["model"], "seed": int(match["seed"]), "size": match["size"]}
+
+
+def find(root: str | Path, kind: str, **keys) -> list[RoundFile]:
+    """The files of a kind written under a results folder, in path order; ``keys`` fixes some (benchmark=...)."""
+    found = []
+    for template in _templates(kind):
+        filled = {k: glob.escape(str(keys[k])) if k in keys else "*" for k in _fields(template)}
+        for path in sorted(glob.glob(os.path.join(glob.escape(str(root)), template.format(**filled)))):
+            try:
+                found.append(parse(path, kind))
+            except ValueError:  # a "*" matched more than a key may hold (seed*: seedx)
+                continue
+    # keys a template spells out (round 0's "round0", "base") are checked on the parsed files
+    return [f for f in found if all(str(getattr(f, k)) == str(v) for k, v in keys.items())]
+
+
+def table(name: str, folder: str = RESULTS) -> str:
+    """A sweep's table (metrics, spectra, effects, coverage, collapse) in ``folder`` (results/ or results/partial/)."""
+    return f"{folder}/{name}.csv"
+
+
+def figure(kind: str, folder: str = RESULTS) -> str:
+    return f"{folder}/figures/{kind}.png"
+
+
+def _name(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind of round file {kind!r}: one of {', '.join(KINDS)}")
+    return KINDS[kind]
+
+
+def _required(value, key: str, kind: str) -> str:
+    if value is None and "{" + key + "}" in KINDS[kind]:
+        raise ValueError(f"a {kind} file needs its {key}")
+    return "" if value is None else str(value)
+
+
+def _round0(round_: int | str) -> bool:
+    return str(round_) == "0"  # a wildcard ("{round}") is a later round
+
+
+def _directory(kind: str, keys: dict) -> str:
+    if not _round0(keys["round"]):
+        if kind == "audit_generations":
+            raise ValueError("audit generations are round 0's only")
+        return _CELL_DIR.format(**keys)
+    if kind in ROUND0_SHARED:
+        return _BASE_DIR.format(**keys)
+    if kind in ROUND0_PER_GATE:
+        return _BASE_AUDIT_DIR.format(**keys)
+    raise ValueError(f"round 0 has no {kind} file (it generates and trains nothing)")
+
+
+def _templates(kind: str) -> list[str]:
+    """Every path of this kind relative to the results folder, with its keys as fields."""
+    name = _name(kind)
+    later = [] if kind == "audit_generations" else [f"{_CELL_DIR}/{name}"]
+    if kind == "model":
+        return [*later, _BASE_MODEL]
+    if kind in ROUND0_SHARED:
+        return [*later, f"{_BASE_DIR}/{name}"]
+    if kind in ROUND0_PER_GATE:
+        return [*later, f"{_BASE_AUDIT_DIR}/{name}"]
+    return later
+
+
+def _fields(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def _regex(template: str) -> re.Pattern:
+    """A template as a regex anchored at the end, each key a named group, anything before it the root."""
+    parts = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name:
+            parts.append(f"(?P<{name}>{_KEY_PATTERNS.get(name, '[^/]+')})")
+    return re.compile(r"(?:^|(?P<root>.*)/)" + "".join(parts) + "$")
+
+
+# (kind, the regex of its path) for every place a round's file may lie.
+_ROUND_FILE_REGEXES = [(kind, _regex(template)) for kind in KINDS for template in _templates(kind)
+                       if template != _BASE_MODEL]
+
+
+def _parse_round_file(text: str) -> RoundFile | None:
+    for kind, regex in _ROUND_FILE_REGEXES:
+        match = regex.search(text)
+        if match and _in_its_directory(match.groupdict()):
+            keys = match.groupdict()
+            return RoundFile(kind, keys["model"], keys.get("gate", BASE_GATE), keys.get("regime"), int(keys["seed"]),
+                             int(keys.get("round", 0)), keys.get("benchmark"), root=keys["root"] or "")
+    return None
+
+
+def _in_its_directory(keys: dict) -> bool:
+    """Round 0 lies in its own directories, never a cell's ({round} is a cell's key); 'base' is no gate: it names
+    round 0's shared directory, whose template spells it."""
+    return int(keys.get("round", 1)) != 0 and keys.get("gate") != BASE_GATE
+
+
+def _parse_base_model(text: str) -> RoundFile | None:
+    match = _regex(_BASE_MODEL).search(text)
+    if not match:
+        return None
+    return RoundFile("model", match["model"], BASE_GATE, None, None, 0, root=match["root"] or "")
 
 
 @dataclass(frozen=True)
@@ -57,57 +327,53 @@ class Sweep:
                         for round_ in range(1, self.rounds + 1):
                             yield model, gate, regime, seed, round_
 
-    def cell_dirs(self) -> list[str]:
-        return [cell_dir(*cell) for cell in self.cells()]
+    def base_rounds(self) -> list[tuple]:
+        """Round 0, once per (model, seed), as (model, 'base', None, seed, 0)."""
+        return [(m, BASE_GATE, None, s, 0) for m in self.models for s in self.seeds]
 
-    def base_dirs(self) -> list[str]:
-        """Round 0, once per (model, seed)."""
-        return [BASE_RUN.format(model=m, seed=s) for m in self.models for s in self.seeds]
+    def files(self, kind: str, rounds: list[tuple], benchmarks: tuple = (None,)) -> list[str]:
+        return [round_file(kind, *cell, benchmark) for cell in rounds for benchmark in benchmarks]
 
     def score_files(self) -> list[str]:
         """Round 0 once per (model, seed), then every cell's rounds."""
-        return [os.path.join(d, "score", f"{b}.json") for d in self.base_dirs() + self.cell_dirs()
-                for b in self.benchmarks]
+        return self.files("score", self.base_rounds() + list(self.cells()), self.benchmarks)
 
-    def analysis_files(self) -> list[str]:
-        if not self.analysis:
-            return []
-        return [os.path.join(d, "analysis.json") for d in self.base_dirs() + self.cell_dirs()]
+    def verdict_files(self) -> list[str]:
+        return self.files("verdicts", self.base_rounds() + list(self.cells()), self.benchmarks)
+
+    def analysis_files(self, kind: str = "analysis") -> list[str]:
+        return self.files(kind, self.base_rounds() + list(self.cells())) if self.analysis else []
 
     def audit_files(self) -> list[str]:
         """Round 0 once per (model, gate, seed), then every cell's rounds; gates only, not the control arm."""
         if not self.audit:
             return []
-        base = [os.path.join(BASE_AUDIT.format(model=m, gate=g, seed=s), "audit.json")
-                for m in self.models for g in self.gates for s in self.seeds if audited(g)]
-        return base + [os.path.join(cell_dir(*cell), "audit.json") for cell in self.cells() if audited(cell[1])]
+        base = [(m, g, None, s, 0) for m in self.models for g in self.gates for s in self.seeds if audited(g)]
+        return self.files("audit", base + [cell for cell in self.cells() if audited(cell[1])])
 
     def sample_check_files(self) -> list[str]:
-        if not self.sample_checks:
-            return []
-        return [os.path.join(d, "sample_checks.json") for d in self.cell_dirs()]
+        return self.files("sample_checks", list(self.cells())) if self.sample_checks else []
 
     def decision_files(self) -> list[str]:
-        return [os.path.join(d, "decisions.jsonl") for d in self.cell_dirs()]
+        return self.files("decisions", list(self.cells()))
 
     def finetune_stats_files(self) -> list[str]:
-        return [os.path.join(d, "finetune.json") for d in self.cell_dirs()]
+        return self.files("finetune", list(self.cells()))
 
     def manifest_files(self) -> list[str]:
-        return [os.path.join(d, "manifest.json") for d in self.base_dirs() + self.cell_dirs()]
+        return self.files("manifest", self.base_rounds() + list(self.cells()))
 
     def aggregated_files(self) -> dict[str, list[str]]:
-        """What the aggregate reads, by its flag: scores, audits and analyses joined by key, and the other per-round
-        files it reads beside a score (decisions, fine-tuning stats, sample checks, manifests, and the files their
-        jobs write first: a score's verdicts, an analysis's spectrum)."""
-        scores, analyses = self.score_files(), self.analysis_files()
-        return {"scores": scores, "audits": self.audit_files(), "analyses": analyses,
+        """What the aggregate reads, by its flag, and nothing else: scores, audits and analyses joined by key, and
+        the other per-round files of their rounds (decisions, fine-tuning stats, sample checks, manifests, and the
+        files their jobs write first: a score's verdicts, an analysis's spectrum)."""
+        return {"scores": self.score_files(), "audits": self.audit_files(), "analyses": self.analysis_files(),
                 "round_files": self.decision_files() + self.finetune_stats_files() + self.sample_check_files()
-                + self.manifest_files() + [companion(p) for p in scores + analyses]}
+                + self.manifest_files() + self.verdict_files() + self.analysis_files("spectrum")}
 
 
 def cell_dir(model: str, gate: str, regime: str, seed: int | str, round_: int | str) -> str:
-    return RUN.format(model=model, gate=gate, regime=regime, seed=seed, round=round_)
+    return round_dir(model, gate, regime, seed, round_)
 
 
 def audited(gate: str) -> bool:
@@ -115,31 +381,3 @@ def audited(gate: str) -> bool:
     from gatedloop.gates import GATES
 
     return not GATES.get(gate).control
-
-
-def companion(path: str) -> str:
-    """The file its job writes first, beside a score summary (verdicts) or an analysis (spectrum)."""
-    if os.path.basename(path) == "analysis.json":
-        return os.path.join(os.path.dirname(path), "spectrum.json")
-    return path.removesuffix(".json") + ".verdicts.jsonl"
-
-
-# runs/{model}/{gate}/{regime}/seed{seed}/round{round}/...; round 0 has no regime (it is shared by all of them).
-CELL = r"runs/(?P<model>[^/]+)/(?P<gate>[^/]+)/(?:(?P<regime>[^/]+)/)?seed(?P<seed>\d+)/round(?P<round>\d+)"
-SCORE_PATH = re.compile(CELL + r"/score/(?P<benchmark>[^/]+)\.json$")
-
-
-def parse_cell(pattern: re.Pattern, path: str | Path, example: str) -> dict:
-    match = pattern.search(Path(path).as_posix())
-    if not match:
-        raise ValueError(f"{path}: not a path like {example}")
-    keys = match.groupdict()
-    return {**keys, "seed": int(keys["seed"]), "round": int(keys["round"])}
-
-
-def parse_score_path(path: str | Path) -> dict:
-    return parse_cell(SCORE_PATH, path, "runs/<model>/<gate>/seed<N>/round<R>/score/<benchmark>.json")
-
-
-def verdicts_path(score_path: str | Path) -> Path:
-    return Path(companion(str(score_path)))

@@ -20,13 +20,12 @@ The findings (the-paper.md) and how each is decided, at the last round R:
 from __future__ import annotations
 
 import argparse
-import glob
 from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.analysis.effects import CONTROL, compare, task_passes
 from gatedloop.core.io import read_jsonl
-from gatedloop.core.layout import parse_score_path, verdicts_path
+from gatedloop.core.layout import find
 from gatedloop.core.stats import paired_difference
 
 NO_GATE = "none"
@@ -57,15 +56,13 @@ def seed_difference(after: dict[int, float], before: dict[int, float], reps: int
 
 
 def load_passes(results: Path, benchmark: str) -> dict[tuple, dict[int, dict[str, float]]]:
-    """(gate, round) -> seed -> task -> pass, regime replace; round 0 under gate 'base'."""
+    """(gate, round) -> seed -> task -> pass, regime replace; round 0 under gate 'base'. The scores written under
+    ``results`` (gatedloop.core.layout lists them), each by its verdicts."""
     passes: dict[tuple, dict[int, dict[str, float]]] = {}
-    for path in glob.glob(str(results / "runs" / "*" / "**" / "score" / f"{benchmark}.json"), recursive=True):
-        keys = parse_score_path(path)
-        if keys["regime"] not in (None, "replace"):
-            continue
-        verdicts = read_jsonl(verdicts_path(path)) if verdicts_path(path).exists() else None
-        if verdicts is not None:
-            passes.setdefault((keys["gate"], keys["round"]), {})[keys["seed"]] = task_passes(verdicts)
+    for score in find(results, "score", benchmark=benchmark):
+        verdicts = Path(score.sibling("verdicts").path)
+        if score.regime in (None, "replace") and verdicts.exists():
+            passes.setdefault((score.gate, score.round), {})[score.seed] = task_passes(read_jsonl(verdicts))
     return passes
 
 

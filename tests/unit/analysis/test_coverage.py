@@ -64,13 +64,15 @@ def _tree(root):
 
 def test_the_coverage_table_and_the_metrics_columns(tmp_path):
     paths = _tree(tmp_path)
-    _, coverage, no_families = aggregate.effects_and_coverage(paths, ["compile"], ["replace"], FAMILIES, reps=50)
+    given = list(tmp_path.rglob("*.jsonl"))  # the verdicts and decisions: the aggregate reads only these
+    _, coverage, no_families = aggregate.effects_and_coverage(paths, ["compile"], ["replace"], FAMILIES, reps=50,
+                                                              round_files=given)
     assert no_families == []
     round1 = coverage[coverage["round"] == 1].set_index("family")
     assert round1.loc["add", "n_accepted"] == 2 and round1.loc["mul", "n_accepted"] == 0
     assert round1.loc["add", "pass_at_1"] == 1.0 and round1.loc["mul", "pass_at_1"] == 0.0
     assert coverage[coverage["round"] == 0]["n_accepted"].isna().all()  # round 0 trains on nothing
-    metrics = aggregate.collect(paths, ["compile"], families=FAMILIES)
+    metrics = aggregate.collect(paths, ["compile"], families=FAMILIES, round_files=given)
     row = metrics[metrics["round"] == 1].iloc[0]
     assert row.accepted_family_entropy == 0.0 and row.accepted_families == 1
 
@@ -81,5 +83,6 @@ def test_a_benchmark_without_families_gets_no_rows_and_is_named(tmp_path):
     (d / "humaneval.json").write_text(json.dumps({"pass_at_1": 1.0, "n_tasks": 1, "n_passed": 1}))
     (d / "humaneval.verdicts.jsonl").write_text(json.dumps({"task_id": "HumanEval/0", "passed": True}) + "\n")
     _, coverage, no_families = aggregate.effects_and_coverage([d / "humaneval.json"], ["none"], ["replace"],
-                                                              FAMILIES, reps=50)
+                                                              FAMILIES, reps=50,
+                                                              round_files=[d / "humaneval.verdicts.jsonl"])
     assert coverage.empty and no_families == ["humaneval"]

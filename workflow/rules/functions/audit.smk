@@ -1,6 +1,5 @@
 # Functions of the rules in audit.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
-import os
 
 
 def audit_gate_model(wildcards):
@@ -22,8 +21,7 @@ def audit_base_inputs(wildcards):
     """Round 0: the shared audit samples, judged by each gate."""
     return {
         **audit_inputs(wildcards),
-        "generations": os.path.join(
-            BASE_RUN.format(model=wildcards.model, seed=wildcards.seed),
-            "audit_generations.jsonl",
+        "generations": round_file(
+            "audit_generations", wildcards.model, BASE_GATE, None, wildcards.seed, 0
         ),
     }

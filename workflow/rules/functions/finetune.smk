@@ -1,6 +1,5 @@
 # Functions of the rules in finetune.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
-import os
 
 
 def finetune_inputs(wildcards):
@@ -8,14 +7,18 @@ def finetune_inputs(wildcards):
     this round's plus fresh human-written code."""
     w, r = wildcards, int(wildcards.round)
     rounds = range(1, r + 1) if w.regime == "accumulate" else [r]
-    dirs = [cell_dir(w.model, w.gate, w.regime, w.seed, k) for k in rounds]
     inputs = {
         "model": previous_model(w),
-        "samples": [os.path.join(d, "samples.jsonl") for d in dirs],
-        "decisions": [os.path.join(d, "decisions.jsonl") for d in dirs],
+        "samples": [
+            round_file("samples", w.model, w.gate, w.regime, w.seed, k) for k in rounds
+        ],
+        "decisions": [
+            round_file("decisions", w.model, w.gate, w.regime, w.seed, k)
+            for k in rounds
+        ],
     }
     if w.regime == "mix":
-        inputs["human"] = f"results/base/{w.model}/human_pool.jsonl"
+        inputs["human"] = HUMAN_POOL.format(model=w.model)
     return inputs
 
 

@@ -1,6 +1,5 @@
 # Functions of the rules in gate.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
-import os
 import re
 
 
@@ -10,21 +9,23 @@ def gates_by_model_use(scores):
     return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
-# A round's directory for each gate rule: gate (scores with a model) or gate_human (does not).
-MODEL_GATE_RUN = RUN.replace("{gate}", f"{{gate,{gates_by_model_use(True)}}}")
-
-
-HUMAN_GATE_RUN = RUN.replace("{gate}", f"{{gate,{gates_by_model_use(False)}}}")
+def gate_decisions(scores):
+    """The decisions of one gate rule: gate (scores with a model) or gate_human (does not)."""
+    gate = f"{{gate,{gates_by_model_use(scores)}}}"
+    return round_file("decisions", "{model}", gate, "{regime}", "{seed}", "{round}")
 
 
 def gate_inputs(wildcards):
-    inputs = {"samples": os.path.join(cell_dir(**wildcards), "samples.jsonl")}
+    w = wildcards
+    inputs = {
+        "samples": round_file("samples", w.model, w.gate, w.regime, w.seed, w.round)
+    }
     if is_file_input(gate_model(wildcards)):
         inputs["model"] = gate_model(wildcards)
     if calibrated(wildcards):
-        w = wildcards
-        round1 = cell_dir(w.model, w.gate, w.regime, w.seed, 1)
-        inputs["calibration"] = os.path.join(round1, "decisions.jsonl")
+        inputs["calibration"] = round_file(
+            "decisions", w.model, w.gate, w.regime, w.seed, 1
+        )
     return inputs
 
 

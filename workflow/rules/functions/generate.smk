@@ -5,13 +5,14 @@ import math
 from types import SimpleNamespace
 
 # Round 1 samples come from the shared generation (generate_shared); later rounds from the cell's own model.
-RUN_FIRST = RUN.replace("{round}", "{round,1}")
+FIRST_SAMPLES = round_file(
+    "samples", "{model}", "{gate}", "{regime}", "{seed}", "{round,1}"
+)
 
 
-RUN_LATER = RUN.replace("{round}", "{round,[2-9]|[1-9][0-9]+}")
-
-
-SHARED_ROUND1 = "results/runs/{model}/base/seed{seed}/round1/samples.{size}.jsonl"
+LATER_SAMPLES = round_file(
+    "samples", "{model}", "{gate}", "{regime}", "{seed}", "{round,[2-9]|[1-9][0-9]+}"
+)
 
 
 def round1_seed(seed):
@@ -26,8 +27,8 @@ def generation_size(gate):
 
 
 def shared_round1_samples(wildcards):
-    return SHARED_ROUND1.format(
-        model=wildcards.model, seed=wildcards.seed, size=generation_size(wildcards.gate)
+    return layout.shared_samples(
+        wildcards.model, wildcards.seed, generation_size(wildcards.gate)
     )
 
 

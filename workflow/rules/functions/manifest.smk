@@ -1,7 +1,6 @@
 # Functions of the rules in manifest.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
 import functools
-import os
 import shlex
 
 
@@ -16,22 +15,19 @@ def _round_outputs():
         + sample_check_files()
         + analysis_files()
     ):
-        directory = os.path.dirname(path)
-        if os.path.basename(directory) == "score":  # score/<benchmark>.json
-            directory = os.path.dirname(directory)
-        by_dir.setdefault(directory, []).append(path)
+        by_dir.setdefault(layout.round_dir(*layout.parse(path).cell), []).append(path)
     return by_dir
 
 
 def manifest_inputs(wildcards, base):
     w = wildcards
     if base:
-        run_dir = BASE_RUN.format(model=w.model, seed=w.seed)
+        run_dir = layout.round_dir(w.model, BASE_GATE, None, w.seed, 0)
         return {"outputs": _round_outputs().get(run_dir, [])}
     run_dir = cell_dir(w.model, w.gate, w.regime, w.seed, w.round)
     return {
         "outputs": _round_outputs().get(run_dir, []),
-        "finetune": os.path.join(run_dir, "finetune.json"),
+        "finetune": round_file("finetune", w.model, w.gate, w.regime, w.seed, w.round),
     }
 
 

@@ -5,7 +5,7 @@ import hashlib
 import os
 
 # An unfinished sweep's figures (`snakemake figures`): drawn from the files on disk, into their own folder.
-PARTIAL = "results/partial"
+PARTIAL = layout.PARTIAL
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,9 +33,9 @@ def partial_figure_input(wildcards):
     """Every partial figure reads the partial metrics (its note); effect and coverage draw from their own table."""
     tables = {"effect": "effects", "coverage": "coverage"}
     inputs = {
-        "table": f"{PARTIAL}/{tables.get(wildcards.kind, 'metrics')}.csv",
-        "metrics": f"{PARTIAL}/metrics.csv",
+        "table": table(tables.get(wildcards.kind, "metrics"), PARTIAL),
+        "metrics": table("metrics", PARTIAL),
     }
     if wildcards.kind == "spectral":
-        inputs["spectra"] = f"{PARTIAL}/spectra.csv"
+        inputs["spectra"] = table("spectra", PARTIAL)
     return inputs

@@ -6,5 +6,5 @@ def reference_inputs(wildcards):
     """The control arm reads the prompt pool, and the human pool where the prompts have no solutions."""
     inputs = {"prompts": PROMPT_POOL}
     if config["control"]["solutions"] == "human_pool":
-        inputs["human"] = f"results/base/{wildcards.model}/human_pool.jsonl"
+        inputs["human"] = HUMAN_POOL.format(model=wildcards.model)
     return inputs
