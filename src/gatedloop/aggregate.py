@@ -50,8 +50,9 @@ COLUMNS = ["model", "gate", "regime", "seed", "round", "benchmark", "pass_at_1",
 
 
 class Given:
-    """The per-round files the aggregate was given, by their keys (``gatedloop.core.layout`` parses each path): the
-    only ones it reads beside the scores, audits and analyses, a round's file looked up by its keys."""
+    """The per-round files the aggregate was given, by their keys (``gatedloop.core.layout`` parses each path). A
+    round's decisions or a score's verdicts are looked up here by key, never on disk beside the score: a file not
+    given is not read."""
 
     def __init__(self, paths: Sequence[str | Path] = ()):
         self.paths = {parse(path): path for path in paths}
@@ -83,7 +84,7 @@ def analysis_columns(analysis_paths: Sequence[str | Path], given: Given | None =
                      ) -> tuple[dict[tuple, dict], list[dict]]:
     """(model, gate, regime, seed, round) -> spectral_* and diversity_* columns; and the eigen-spectra (of the given
     spectrum files) as long rows. Round 0 has gate 'base' and no regime: shared by every arm."""
-    given = given or Given()
+    given = Given() if given is None else given
     columns, spectra = {}, []
     for path in analysis_paths:
         analysis_file = parse(path, "analysis")

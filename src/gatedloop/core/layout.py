@@ -179,7 +179,7 @@ def shared_samples(model: str, seed: int | str, size: int | str, root: str = RES
 
 
 def parse_shared_samples(path: str | Path) -> dict:
-    match = _regex(_SHARED_ROUND1).search(Path(path).as_posix())
+    match = _regex(_SHARED_ROUND1).match(Path(path).as_posix())
     if not match:
         raise ValueError(f"{path}: not a path like runs/<model>/base/seed<N>/round1/samples.<size>.jsonl")
     return {"model": match["model"], "seed": int(match["seed"]), "size": match["size"]}
@@ -254,7 +254,7 @@ def _fields(template: str) -> list[str]:
 
 
 def _regex(template: str) -> re.Pattern:
-    """A template as a regex anchored at the end, each key a named group, anything before it the root."""
+    """A template as a regex of a whole path (re.match), each key a named group, any folders before it the root."""
     parts = []
     for literal, name, _, _ in string.Formatter().parse(template):
         parts.append(re.escape(literal))
@@ -270,7 +270,7 @@ _ROUND_FILE_REGEXES = [(kind, _regex(template)) for kind in KINDS for template i
 
 def _parse_round_file(text: str) -> RoundFile | None:
     for kind, regex in _ROUND_FILE_REGEXES:
-        match = regex.search(text)
+        match = regex.match(text)
         if match and _in_its_directory(match.groupdict()):
             keys = match.groupdict()
             return RoundFile(kind, keys["model"], keys.get("gate", BASE_GATE), keys.get("regime"), int(keys["seed"]),
@@ -285,7 +285,7 @@ def _in_its_directory(keys: dict) -> bool:
 
 
 def _parse_base_model(text: str) -> RoundFile | None:
-    match = _regex(_BASE_MODEL).search(text)
+    match = _regex(_BASE_MODEL).match(text)
     if not match:
         return None
     return RoundFile("model", match["model"], BASE_GATE, None, None, 0, root=match["root"] or "")
