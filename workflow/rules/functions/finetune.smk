@@ -2,6 +2,8 @@
 # functions in separate files; what several rule files share is in common.smk.
 import os
 
+from gatedloop.finetune import FinetuneConfig
+
 
 def finetune_inputs(wildcards):
     """Round r trains on: replace, this round's accepted samples; accumulate, every round's up to r; mix,
