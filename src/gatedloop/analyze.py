@@ -29,10 +29,12 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gatedloop.core.io import read_jsonl, write_json
+from gatedloop.core.options import add_dataclass_args
 from gatedloop.core.provenance import environment
 from gatedloop.core.runtime import DTYPES, set_threads
 from gatedloop.core.text import code_tokens
@@ -44,6 +46,17 @@ if TYPE_CHECKING:
 IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", re.M)
 MOMENT_BUDGET = 250_000_000  # float64 entries kept for the bootstrap's per-group second moments (~2 GB)
 BOOTSTRAP_BUDGET = 32_000_000  # float64 entries of resampled covariances formed at once (~256 MB)
+
+
+@dataclass
+class AnalysisSettings:
+    """The analysis settings the workflow passes from the config (section analysis)."""
+
+    layers: list[str] = field(default_factory=lambda: ["middle", "last"])  # last, middle, first, embeddings, index
+    max_tokens: int = 128
+    top_k: int = 5
+    bootstrap: int = 200
+    distinct_n: list[int] = field(default_factory=lambda: [1, 2, 4])
 
 
 # ---------------------------------------------------------------- spectral statistics (pure functions)
@@ -281,11 +294,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--base-model", default=None, help="round-0 model: perplexity of the samples under it")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--spectrum", type=Path, required=True)
-    parser.add_argument("--layers", nargs="+", default=["middle", "last"])
-    parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--top-k", type=int, default=5)
-    parser.add_argument("--bootstrap", type=int, default=200)
-    parser.add_argument("--distinct-n", type=int, nargs="+", default=[1, 2, 4])
+    add_dataclass_args(parser, AnalysisSettings)
     parser.add_argument("--batch-size", type=int, default=32, help="probe snippets / samples per forward pass")
     parser.add_argument("--dtype", default="auto", choices=DTYPES,
                         help="model precision: auto = bfloat16 on CUDA, float32 on CPU")

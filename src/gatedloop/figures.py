@@ -37,6 +37,7 @@ from pathlib import Path
 
 from gatedloop.core.io import atomic_path
 from gatedloop.engine.warm import run_cli
+from gatedloop.gates import GATES
 
 SPECTRAL_STATS = [("lambda1_over_lambda2", "λ1/λ2"), ("effective_rank", "effective rank"),
                   ("topk_share", "top-k eigenvalue share")]
@@ -304,7 +305,7 @@ def plot_effect(effects, out: Path, dpi: int = 120, reps: int = 1000, style: str
             (line,) = ax.plot(rows["round"], rows["effect"], marker="o", label=arm)
             ax.fill_between(rows["round"], rows["low"], rows["high"], color=line.get_color(), alpha=0.12,
                             linewidth=0)
-        drift = panel[(panel.comparison == "vs_round0") & (panel.gate == "reference")]
+        drift = panel[(panel.comparison == "vs_round0") & (panel.gate == GATES.control_name())]
         for arm, rows in drift.groupby("arm"):
             rows = rows.sort_values("round")
             ax.plot(rows["round"], rows["effect"], color="black", linestyle="--", marker="s",

@@ -8,6 +8,7 @@ A missing or broken file fails here, first in the workflow, with the message tha
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         record = bench.prepare()
     except (BenchmarkDataMissing, ValueError) as exc:
         sys.exit(f"prepare_benchmark: error: {exc}")
-    write_json(args.out, {**record, "options": bench.options, "provenance": environment()})
+    write_json(args.out, {**record, "options": dataclasses.asdict(bench.settings), "provenance": environment()})
     print(f"{args.benchmark}: {record['n_tasks']} tasks ready")
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from gatedloop.benchmarks import BENCHMARKS, load, parse_options
 from gatedloop.core.io import read_jsonl, write_json
+from gatedloop.core.options import add_dataclass_args
 from gatedloop.core.text import code_tokens
 from gatedloop.engine.warm import run_cli
 from gatedloop.gates.compile_gate import compiles
@@ -61,6 +63,15 @@ def contamination(training_texts: list[str], benchmark: str, data: str | None, n
             f"contamination_{benchmark}_tests": overlap_share((t.test_program for t in tasks), training, n)}
 
 
+@dataclass
+class SampleCheckSettings:
+    """The sample checks' settings the workflow passes from the config (section sample_checks)."""
+
+    max_samples: int = 500  # the first samples of the round checked for compile and execution rates
+    timeout_s: float = 5.0  # per sample's run
+    ngram: int = 13  # tokens per n-gram of the contamination overlap
+
+
 def parse_benchmark(spec: str) -> tuple[str, str | None]:
     name, _, data = spec.partition("=")
     BENCHMARKS.get(name)  # an unknown name fails here, naming the known ones
@@ -73,9 +84,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--decisions", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--benchmark", action="append", default=[], help="NAME or NAME=FILE; repeat for several")
-    parser.add_argument("--max-samples", type=int, default=500)
-    parser.add_argument("--timeout-s", type=float, default=5.0)
-    parser.add_argument("--ngram", type=int, default=13)
+    add_dataclass_args(parser, SampleCheckSettings)
     parser.add_argument("--option", action="append", default=[], help="BENCHMARK.KEY=VALUE (benchmark settings)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)

@@ -19,7 +19,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from gatedloop.backends import SamplingParams, open_backend
@@ -32,6 +32,14 @@ from gatedloop.core.runtime import DTYPES, device_for, set_threads
 from gatedloop.engine.warm import run_cli
 from gatedloop.models.prompt_formats import PROMPT_FORMATS, chat_prompt
 from gatedloop.sandbox import Limits, isolation, run_programs
+
+
+@dataclass
+class ScoreSettings:
+    """The scoring settings the workflow passes from the config (section score) besides the sampling ones."""
+
+    n_samples: int = 1  # completions per task (model mode)
+    k: list[int] = field(default_factory=lambda: [1])  # report pass@k for these k
 
 
 def pass_at_k(rows: list[dict], ks: Sequence[int]) -> dict[str, float]:
@@ -148,8 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", default=None, help="benchmark file, where the benchmark needs one")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--summary", type=Path, default=None)
-    parser.add_argument("--n-samples", type=int, default=1, help="completions per task (model mode)")
-    parser.add_argument("--k", type=int, nargs="+", default=[1], help="report pass@k for these k")
+    add_dataclass_args(parser, ScoreSettings)
     parser.add_argument("--backend", default="transformers")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto", choices=DTYPES,

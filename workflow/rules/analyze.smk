@@ -24,7 +24,7 @@ rule analyze:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=cli(config["analysis"], "enabled", "probe"),
+        settings=cli_for("analysis", config["analysis"], AnalysisSettings),
         seed=lambda wc: job_seed(wc, "analyze"),
         dtype=config["dtype"],
         batch=lambda wc: analyze_batch_args(wc.model),

@@ -19,15 +19,7 @@ rule audit:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=lambda wc: sampling_args(
-            "audit",
-            wc.model,
-            "audit",
-            "enabled",
-            "samples_per_task",
-            "timeout_s",
-            "bootstrap",
-        ),
+        sampling=lambda wc: sampling_args("audit", wc.model, "audit"),
         options=lambda wc: gate_options_json(wc.model, wc.gate),
         gate_model=lambda wc: (
             f"--gate-model {audit_gate_model(wc)}" if audit_gate_model(wc) else ""
@@ -73,15 +65,7 @@ rule audit_generations_base:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=lambda wc: sampling_args(
-            "audit",
-            wc.model,
-            "audit",
-            "enabled",
-            "samples_per_task",
-            "timeout_s",
-            "bootstrap",
-        ),
+        sampling=lambda wc: sampling_args("audit", wc.model, "audit"),
         per_task=config["audit"]["samples_per_task"],
         timeout_s=config["audit"]["timeout_s"],
         backend=backend_spec(config["generate"]["backend"]),

@@ -10,8 +10,9 @@ import os
 import re
 import shlex
 
-from gatedloop.core.options import to_cli_args
-from gatedloop.core.config import gate_options_for
+from gatedloop.backends import SamplingParams
+from gatedloop.core.options import stage_settings, to_cli_args
+from gatedloop.core.config import gate_options_for, not_stage_settings
 from gatedloop.benchmarks import BENCHMARKS as BENCHMARK_CLASSES
 from gatedloop.gates import GATES
 from gatedloop.core import layout
@@ -72,12 +73,16 @@ BENCHMARK_DATA = {
 PROMPT_POOL = config["prompts"]["path"] or f"{MICROTASKS}/pool.jsonl"
 
 
-def cli(settings, *drop):
-    """A config section as command-line flags (shell-quoted), without the keys in `drop`. Keys are sorted, so
-    reordering a YAML file does not change the params and rerun jobs."""
-    return shlex.join(
-        to_cli_args({k: settings[k] for k in sorted(settings) if k not in drop})
+def cli_for(section, settings, *stage_dataclasses):
+    """A config section (`settings`, found at config path `section`) as the flags of a stage's settings: exactly the
+    fields of its dataclasses, keys sorted (reordering a YAML file changes no params and reruns no job). Any other
+    key must be named, with its use, in gatedloop.core.config.NOT_STAGE_SETTINGS: a key that is neither stops the
+    planning, naming it, rather than a job's argument parser."""
+    section_name = section.split(".")[0]
+    chosen = stage_settings(
+        settings, stage_dataclasses, not_stage_settings(section_name), section
     )
+    return shlex.join(to_cli_args(chosen))
 
 
 def model_batch(model, stage):
@@ -85,13 +90,13 @@ def model_batch(model, stage):
     return config["models"][model]["batch_sizes"].get(stage)
 
 
-def sampling_args(section, model, stage, *drop):
-    """A sampling section as flags, with the model's own batch size for this stage: a per-model value changes the
-    params of that model's jobs only."""
+def sampling_args(section, model, stage):
+    """A sampling section (generate, audit) as flags, with the model's own batch size for this stage: a per-model
+    value changes the params of that model's jobs only."""
     settings = dict(config[section])
     if model_batch(model, stage) is not None:
         settings["batch_size"] = model_batch(model, stage)
-    return cli(settings, *drop)
+    return cli_for(section, settings, SamplingParams)
 
 
 def gate_options_json(model, gate):
@@ -215,7 +220,7 @@ def figure_settings():
 def figure_files(folder):
     """The figures and the collapse table a sweep draws into `folder`, by the sections the config enables."""
     kinds = ["pass_at_1", "heatmap", "coverage"]
-    kinds += ["effect"] if "reference" in config["gates"] else []
+    kinds += ["effect"] if GATES.control_name() in config["gates"] else []
     kinds += ["gate_audit"] if config["audit"]["enabled"] else []
     kinds += ["spectral", "diversity"] if config["analysis"]["enabled"] else []
     kinds += ["execution"] if config["sample_checks"]["enabled"] else []

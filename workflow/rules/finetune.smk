@@ -23,7 +23,7 @@ rule finetune:
         mem_mb=4000,
         runtime=120,
     params:
-        settings=cli(config["finetune"], "keep_merged"),
+        settings=cli_for("finetune", config["finetune"], FinetuneConfig),
         merged="" if config["finetune"]["keep_merged"] else "--adapter-chain",
         device=config["device"],
         dtype=config["dtype"],

@@ -19,9 +19,7 @@ rule generate:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=lambda wc: sampling_args(
-            "generate", wc.model, "generate", "backend", "samples_per_prompt"
-        ),
+        sampling=lambda wc: sampling_args("generate", wc.model, "generate"),
         backend=backend_spec(config["generate"]["backend"]),
         per_prompt=config["generate"]["samples_per_prompt"],
         device=config["device"],
@@ -55,9 +53,7 @@ rule generate_shared:
         mem_mb=4000,
         runtime=60,
     params:
-        sampling=lambda wc: sampling_args(
-            "generate", wc.model, "generate", "backend", "samples_per_prompt"
-        ),
+        sampling=lambda wc: sampling_args("generate", wc.model, "generate"),
         backend=backend_spec(config["generate"]["backend"]),
         per_prompt=config["generate"]["samples_per_prompt"],
         device=config["device"],

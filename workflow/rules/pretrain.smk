@@ -20,8 +20,8 @@ rule pretrain:
         mem_mb=4000,
         runtime=120,
     params:
-        shape=lambda wc: cli(config["models"][wc.model]["shape"]),
-        pretrain=lambda wc: cli(config["models"][wc.model]["pretrain"]),
+        shape=lambda wc: model_settings(wc.model, "shape", ModelShape),
+        pretrain=lambda wc: model_settings(wc.model, "pretrain", PretrainConfig),
         checkpoints=lambda wc: f"{CHECKPOINTS}/pretrain/{wc.model}",
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.pretrain --corpus {input.corpus}"

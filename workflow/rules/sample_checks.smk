@@ -28,7 +28,7 @@ rule sample_checks:
     params:
         benchmarks=benchmark_args(),
         options=" ".join(benchmark_options(b) for b in config["score"]["benchmarks"]),
-        checks=cli(config["sample_checks"], "enabled"),
+        checks=cli_for("sample_checks", config["sample_checks"], SampleCheckSettings),
     shell:
         "python -m gatedloop.sample_checks --samples {input.samples} --decisions {input.decisions}"
         " --out {output} {params.benchmarks} {params.options} --threads {threads} {params.checks} > {log} 2>&1"

@@ -21,8 +21,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from gatedloop.core.stats import paired_difference
+from gatedloop.gates import GATES
 
-CONTROL = "reference"
+CONTROL = GATES.control_name()
 BASE_GATE = "base"
 EFFECT_COLUMNS = ["model", "gate", "regime", "round", "benchmark", "comparison", "effect", "low", "high",
                   "seed_sd", "n_seeds", "n_tasks"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gatedloop.backends.base import DEFAULT_STOP
 from gatedloop.core.io import iter_jsonl
+from gatedloop.core.options import options_from
 from gatedloop.sandbox import with_tests
 
 
@@ -37,7 +38,11 @@ class Benchmark(ABC):
     needs_preparation = False
     # Host memory a job that loads every task (with its tests) needs for it: sizes the contamination check's job.
     memory_mb = 100
-    option_defaults: dict = {}  # benchmark-specific settings (config: score.<benchmark>)
+
+    @dataclass(frozen=True)
+    class Options:
+        """Benchmark-specific settings (config: score.<benchmark>); none by default."""
+
     required_fields: tuple[str, ...] = ()  # what each line of a local data file must have
     id_field = "task_id"
 
@@ -68,12 +73,10 @@ class Benchmark(ABC):
                 raise ValueError(f"{path}:{line_number}: task {row.get(cls.id_field)!r} lacks {', '.join(missing)}")
 
     def __init__(self, data: str | None = None, **options):
-        unknown = sorted(set(options) - set(self.option_defaults))
-        if unknown:
-            known = ", ".join(self.option_defaults) or "none"
-            raise ValueError(f"benchmark {self.name!r}: unknown option {unknown[0]!r} (known: {known})")
+        """``options``: the benchmark's settings (config ``score.<name>``, ``--option NAME.KEY=VALUE``), typed by its
+        ``Options`` into ``settings``; an unknown key or a wrong type is refused, naming it."""
         self.data = data
-        self.options = {**self.option_defaults, **options}
+        self.settings = options_from(self.Options, options, f"score.{self.name}")
 
     @abstractmethod
     def tasks(self) -> list[BenchmarkTask]: ...

@@ -27,10 +27,12 @@ from pathlib import Path
 from gatedloop.benchmarks.base import Benchmark, BenchmarkTask
 from gatedloop.benchmarks.plus import BenchmarkDataMissing
 from gatedloop.core.io import iter_jsonl
+from gatedloop.core.options import option
 
 HARNESS = Path(__file__).with_name("lcb_harness.py").read_text()
 HUB_DATASET = "livecodebench/code_generation_lite"
 CODE_FENCE = "```"
+DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # a contest-date bound, YYYY-MM-DD
 # The grader's prelude: every program sees these names (star imports first, then the modules themselves).
 PRELUDE_MODULES = ("string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
                    "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing")
@@ -143,8 +145,18 @@ class LiveCodeBenchBenchmark(Benchmark):
     name = "livecodebench"
     needs_preparation = True
     memory_mb = 16000  # the decoded private tests of a full release (what prepare_benchmark is given too)
-    option_defaults = {"release_version": "release_v1", "start_date": None, "end_date": None, "timeout_s": 6,
-                       "revision": None}
+
+    @dataclass(frozen=True)
+    class Options:
+        """LiveCodeBench problems - hub release, contest-date window (inclusive, YYYY-MM-DD), seconds per test"""
+
+        release_version: str = option("release_v1", "the hub release: release_vN, or release_latest")
+        start_date: str | None = option(None, "the window's first contest date (null: open)", pattern=DATE)
+        end_date: str | None = option(None, "the window's last contest date (null: open)", pattern=DATE)
+        timeout_s: int = option(6, "seconds per test", minimum=1)
+        revision: str | None = option(None, "the hub dataset's revision (a commit hash pins it; null - main, whose "
+                                      "commit the prepare job records); unused with score.data.livecodebench",
+                                      minLength=1)
 
     @classmethod
     def default_stop(cls, prompt_format: str) -> list[str]:
@@ -177,11 +189,11 @@ class LiveCodeBenchBenchmark(Benchmark):
         return paths
 
     def _revision(self) -> str | None:
-        revision = self.options["revision"]
+        revision = self.settings.revision
         return None if revision is None else str(revision)
 
     def _release_files(self, revision: str | None) -> list[str]:
-        tag = str(self.options["release_version"])
+        tag = str(self.settings.release_version)
         if tag != "release_latest":
             return release_files(tag)
         from huggingface_hub import list_repo_files
@@ -206,7 +218,7 @@ class LiveCodeBenchBenchmark(Benchmark):
                    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
                    else "the hub could not be reached and the file is not in the Hugging Face cache")
             return (f"benchmark 'livecodebench': could not load {name} of {where} "
-                    f"({self.options['release_version']}): {why} {cause}. Download it where the network allows "
+                    f"({self.settings.release_version}): {why} {cause}. Download it where the network allows "
                     f"(huggingface-cli download {HUB_DATASET} {name} --repo-type dataset"
                     f"{' --revision ' + revision if revision else ''}) into the same cache (HF_HOME), or give a "
                     f"JSONL file of its rows: score.data.livecodebench: PATH in the config (--data PATH to "
@@ -217,7 +229,7 @@ class LiveCodeBenchBenchmark(Benchmark):
             why = f"the dataset has no revision {revision!r} (config key score.livecodebench.revision)"
         elif isinstance(exc, errors.EntryNotFoundError):
             why = (f"the dataset has no file {name} at this revision, which release "
-                   f"{self.options['release_version']!r} needs (config key score.livecodebench.release_version)")
+                   f"{self.settings.release_version!r} needs (config key score.livecodebench.release_version)")
         else:
             why = "the download failed"
         return f"benchmark 'livecodebench': could not load {name} of {where}: {why} {cause}."
@@ -229,12 +241,12 @@ class LiveCodeBenchBenchmark(Benchmark):
 
     def _in_window(self, contest_date: str) -> bool:
         day = str(contest_date)[:10]
-        start, end = self.options["start_date"], self.options["end_date"]
+        start, end = self.settings.start_date, self.settings.end_date
         return (not start or day >= str(start)[:10]) and (not end or day <= str(end)[:10])
 
     def tasks(self) -> list[BenchmarkTask]:
         tasks = []
-        timeout = int(self.options["timeout_s"])
+        timeout = int(self.settings.timeout_s)
         for where, row in self._rows():
             missing = [key for key in REQUIRED if key not in row]
             if missing:
@@ -255,7 +267,7 @@ class LiveCodeBenchBenchmark(Benchmark):
                                  "\n".join(inputs[:3]), None, budget, fn_name, inputs, outputs, timeout))
         if not tasks:
             raise ValueError(f"benchmark 'livecodebench': no problem in the contest-date window "
-                             f"{self.options['start_date']} .. {self.options['end_date']}")
+                             f"{self.settings.start_date} .. {self.settings.end_date}")
         return tasks
 
     @classmethod
@@ -269,7 +281,7 @@ class LiveCodeBenchBenchmark(Benchmark):
     def prepare(self) -> dict:
         tasks = self.tasks()
         record = {"benchmark": self.name, "n_tasks": len(tasks),
-                  "source": self.data or f"{HUB_DATASET} ({self.options['release_version']})"}
+                  "source": self.data or f"{HUB_DATASET} ({self.settings.release_version})"}
         if self.data:
             record["sha256"] = hashlib.sha256(Path(self.data).read_bytes()).hexdigest()
         else:  # the cache keeps files under snapshots/<commit>/: the commit a moving revision (main) resolved to

@@ -1,4 +1,6 @@
-"""Config validation: JSON Schema (with defaults filled from the schema), then registry names.
+"""Config validation: the options of gates and benchmarks (typed by their ``Options``), JSON Schema (with defaults
+filled from the schema; each gate's and benchmark's options section generated from its ``Options``), then registry
+names.
 
 Used by the Snakefile before any job is planned, and by tests. Every error names the config key (and a YAML
 syntax error its file and line). CLI, to check scenario files before a run or a submission:
@@ -9,12 +11,14 @@ Snakemake merges ``--configfile`` files).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+from gatedloop.core.options import OptionsError, config_fields
 from gatedloop.models.loading import check_model_dir
 
 # The schema in the checkout (src/gatedloop/core/ -> the repository root).
@@ -50,6 +54,33 @@ def _key(path) -> str:
 def load_schema(path: str | Path) -> dict:
     with open(path) as f:
         return yaml.safe_load(f)
+
+
+def benchmark_option_sections() -> list[str]:
+    """The benchmarks with settings of their own: each has a section score.<name>."""
+    from gatedloop.benchmarks import BENCHMARKS
+
+    return [name for name, benchmark in BENCHMARKS.items() if config_fields(benchmark.Options)]
+
+
+def config_schema(path: str | Path) -> dict:
+    """The schema file with the options of every gate (gate_options.<gate>) and every benchmark with settings
+    (score.<benchmark>) generated from their ``Options`` dataclasses, so the schema cannot drift from the code. Gate
+    options carry no schema default (their jobs get the options as written, and the gate fills its defaults, so a
+    default changes no job); a benchmark's section is filled with its defaults, as its jobs' --option flags are."""
+    from gatedloop.benchmarks import BENCHMARKS
+    from gatedloop.gates import GATES
+
+    schema = load_schema(path)
+    gate_options = schema["properties"]["gate_options"]
+    gate_options["properties"] = {
+        name: {**GATES.options_schema(name, defaults=False), "description": f"gate {name} ({gate.kind})"}
+        for name, gate in GATES.items()}
+    gate_options["additionalProperties"] = False
+    score = schema["properties"]["score"]["properties"]
+    for name in benchmark_option_sections():
+        score[name] = BENCHMARKS.options_schema(name, defaults=True)
+    return schema
 
 
 def load_yaml(path: str | Path) -> dict:
@@ -99,9 +130,33 @@ def check_names(config: dict) -> None:
         if missing:
             raise ConfigError(f"config key '{key}': {missing[0]!r} is not run by this config "
                               f"({', '.join(available)})")
-    unknown = sorted(set(config["gate_options"]) - set(GATES.names()))
-    if unknown:
-        raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: {', '.join(GATES.names())}")
+
+
+def check_options(config: dict) -> None:
+    """The options of each gate (gate_options.<gate>) and benchmark (score.<benchmark>), typed by the registries
+    from their ``Options``: an unknown key or a value of the wrong type is named with its config path, the type
+    expected and the value given. Before the schema, whose generated sections would say the same less plainly;
+    sections that are not mappings are left to it."""
+    from gatedloop.benchmarks import BENCHMARKS
+    from gatedloop.gates import GATES
+
+    gate_options = config.get("gate_options", {})
+    sections = []
+    if isinstance(gate_options, dict):
+        unknown = sorted(set(gate_options) - set(GATES.names()))
+        if unknown:
+            raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; "
+                              f"known: {', '.join(GATES.names())}")
+        sections += [(GATES, name, values) for name, values in gate_options.items()]
+    score = config.get("score", {})
+    if isinstance(score, dict):
+        sections += [(BENCHMARKS, name, score[name]) for name in benchmark_option_sections() if name in score]
+    for registry, name, values in sections:
+        if isinstance(values, dict):
+            try:
+                registry.options(name, values, config=True)
+            except OptionsError as exc:
+                raise ConfigError(f"config key '{exc.key}': {exc.problem}") from None
 
 
 def validate_config(config: dict, schema_path: str | Path, check_tokenizers: bool = True) -> dict:
@@ -110,7 +165,8 @@ def validate_config(config: dict, schema_path: str | Path, check_tokenizers: boo
     it in its main process only, not again in every cluster job)."""
     config = copy.deepcopy(dict(config))
     _dates_as_text(config)
-    validator = FillingValidator(load_schema(schema_path))
+    check_options(config)
+    validator = FillingValidator(config_schema(schema_path))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
@@ -124,7 +180,6 @@ def validate_config(config: dict, schema_path: str | Path, check_tokenizers: boo
     return config
 
 
-CONTROL = "reference"
 BASE_REVIEWER = "base"  # gate_options.cross.reviewer: the cell's own round-0 model
 ANSWER_WORDS = ("yes_word", "no_word")
 
@@ -133,7 +188,7 @@ def asks_question(gate: str) -> bool:
     """A gate that asks a model a question and reads its answer word (binary, cross)."""
     from gatedloop.gates import GATES
 
-    return "yes_word" in getattr(GATES.get(gate), "defaults", {})
+    return "yes_word" in {f.name for f in config_fields(GATES.get(gate).Options)}
 
 
 def answer_model(config: dict, model: str, gate: str) -> str | None:
@@ -247,7 +302,7 @@ def check_answer_words(config: dict) -> None:
             encoder = encoders[described]
             if encoder is None:
                 continue
-            settings = {**GATES.get(gate).defaults, **gate_options_for(config, model, gate)}
+            settings = dataclasses.asdict(GATES.options(gate, gate_options_for(config, model, gate)))
             for key in ANSWER_WORDS:
                 ids = encoder.continuation(settings[key])
                 if len(ids) != 1:
@@ -262,20 +317,24 @@ def check_answer_words(config: dict) -> None:
 
 def add_control_arm(config: dict) -> None:
     """control.enabled puts the control arm in every sweep: 'reference' joins the gates (once)."""
-    if config["control"]["enabled"] and CONTROL not in config["gates"]:
-        config["gates"] = [*config["gates"], CONTROL]
+    from gatedloop.gates import GATES
+
+    control = GATES.control_name()
+    if config["control"]["enabled"] and control not in config["gates"]:
+        config["gates"] = [*config["gates"], control]
 
 
 def resolve_control_solutions(config: dict, prompts: list[dict] | None) -> None:
     """control.solutions auto -> prompts (every prompt has a canonical_solution) or human_pool; an explicit
     'prompts' with a pool that lacks solutions is refused, naming the first prompt without one."""
     from gatedloop.data.prompt_pool import missing_solutions
+    from gatedloop.gates import GATES
 
     control = config["control"]
     missing = missing_solutions(prompts) if prompts is not None else []  # None: the microtasks pool (has them)
     if control["solutions"] == "auto":
         control["solutions"] = "human_pool" if missing else "prompts"
-    elif control["solutions"] == "prompts" and missing and CONTROL in config["gates"]:
+    elif control["solutions"] == "prompts" and missing and GATES.control_name() in config["gates"]:
         raise ConfigError(f"config key 'control.solutions': 'prompts' trains the control arm on each prompt's "
                           f"canonical_solution, and {len(missing)} prompt(s) of prompts.path have none "
                           f"(first: {missing[0]!r}); use human_pool")
@@ -370,6 +429,32 @@ def _dates_as_text(config: dict) -> None:
         for key in ("start_date", "end_date"):
             if isinstance(window.get(key), datetime.date):
                 window[key] = window[key].isoformat()
+
+
+# The stage sections' keys that are not fields of their stage's settings dataclasses (which the rules pass as flags,
+# common.smk cli_for), each with where it goes instead: the one place a config key may go around a stage's settings.
+NOT_STAGE_SETTINGS = {
+    "generate": {"backend": "--backend, with the vllm section's engine settings (backend_spec)",
+                 "samples_per_prompt": "--samples-per-prompt"},
+    "audit": {"enabled": "whether the audit rules run at all",
+              "samples_per_task": "--samples-per-task", "timeout_s": "--timeout-s", "bootstrap": "--bootstrap"},
+    "score": {"benchmarks": "the score jobs, one per benchmark ({benchmark})",
+              "backend": "--backend, with the vllm section's engine settings (backend_spec)",
+              "timeout_s": "--timeout-s", "max_tasks": "--max-tasks, where set",
+              "data": "--data and the job's input file, per benchmark"},
+    "finetune": {"keep_merged": "--adapter-chain where false"},
+    "analysis": {"enabled": "whether the analyze rules run at all", "probe": "the probe rule's settings (probe.smk)"},
+    "sample_checks": {"enabled": "whether the sample_checks rules run at all"},
+}
+
+
+def not_stage_settings(section: str) -> dict[str, str]:
+    """NOT_STAGE_SETTINGS of a section; score's include each benchmark's own settings (score.<benchmark>), which go
+    to its jobs as --option BENCHMARK.KEY=VALUE."""
+    keys = dict(NOT_STAGE_SETTINGS.get(section, {}))
+    if section == "score":
+        keys.update({name: "--option NAME.KEY=VALUE (benchmark_options)" for name in benchmark_option_sections()})
+    return keys
 
 
 def merge(base: dict, override: dict) -> dict:

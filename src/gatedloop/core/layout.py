@@ -380,4 +380,4 @@ def audited(gate: str) -> bool:
     """Every gate is audited except the control arm, which judges nothing."""
     from gatedloop.gates import GATES
 
-    return not GATES.get(gate).control
+    return GATES.get(gate).kind != "control"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from gatedloop.core.options import options_from
 from gatedloop.core.registry import Registry
 
 
@@ -33,19 +34,30 @@ class Decision:
         return dict(self.__dict__)
 
 
-class Gate(ABC):
-    """``options`` are the gate's settings from config (``gate_options.<name>``); ``model`` is the model a gate
-    scores with (the current round's model for self-gates, the reviewer for ``cross``); ``threads`` is the job's
-    thread budget."""
+# What an arm of the sweep is, by its gate: none (everything is trained on), human (a rule people wrote: compile,
+# quality, lint), self (the model being trained judges its own samples), exogenous (a judge outside the loop: a fixed
+# reviewer model, the prompt's tests), control (not a gate: human-written code instead of samples, the reference arm).
+KINDS = ("none", "human", "self", "exogenous", "control")
 
+
+class Gate(ABC):
+    """``options`` are the gate's settings from config (``gate_options.<name>``), as given; ``settings`` the same
+    as the gate's ``Options`` (typed, defaults filled). ``model`` is the model a gate scores with (the current
+    round's model for self-gates, the reviewer for ``cross``); ``threads`` is the job's thread budget."""
+
+    name = ""  # set by GATES.register
+    kind = ""  # one of KINDS
     # Which model the gate scores with: None (model-independent), "current" (the round's own model: a
     # self-gate) or "reviewer" (a fixed model named in gate_options.<gate>.reviewer).
     scores_with: str | None = None
-    # A control arm trains on human-written code instead of judging generated samples (gate "reference").
-    control: bool = False
+
+    @dataclass(frozen=True)
+    class Options:
+        """No options."""
 
     def __init__(self, options: dict | None = None, model: str | None = None, threads: int = 1):
         self.options = options or {}
+        self.settings = options_from(self.Options, self.options, f"gate_options.{self.name}")
         self.model = model
         self.threads = threads
 
@@ -60,4 +72,32 @@ class Gate(ABC):
         """One decision per sample, in order."""
 
 
-GATES: Registry[type[Gate]] = Registry("gate")
+class GateRegistry(Registry[type[Gate]]):
+    """The gates by name, and by what they are (``kind``): the one place that says which arm is which."""
+
+    def add(self, name: str, item: type[Gate]) -> type[Gate]:
+        if item.kind not in KINDS:
+            raise ValueError(f"gate {name!r}: kind {item.kind!r} is not one of {', '.join(KINDS)}")
+        item.name = name
+        return super().add(name, item)
+
+    def of_kind(self, kind: str) -> list[str]:
+        """The gates of a kind, in registration order (the imports in gatedloop.gates)."""
+        if kind not in KINDS:
+            raise ValueError(f"no gate kind {kind!r}; kinds: {', '.join(KINDS)}")
+        return [name for name, gate in self.items() if gate.kind == kind]
+
+    def kind_of(self, name: str) -> str:
+        return self.get(name).kind
+
+    def control_name(self) -> str:
+        """The control arm's name (the reference arm): the one gate of kind control."""
+        (control,) = self.of_kind("control")
+        return control
+
+    def scoring_with_model(self) -> list[str]:
+        """The gates that score with a model (the round's own, or a reviewer), in registration order."""
+        return [name for name, gate in self.items() if gate.scores_with]
+
+
+GATES = GateRegistry("gate", options_key="gate_options.{name}")

@@ -22,6 +22,8 @@ def compiles(source: str) -> tuple[bool, str]:
 
 @GATES.register("compile")
 class CompileGate(Gate):
+    kind = "human"
+
     def decide(self, samples: list[Sample]) -> list[Decision]:
         decisions = []
         for s in samples:

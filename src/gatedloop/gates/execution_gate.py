@@ -4,18 +4,29 @@ through ``gatedloop.sandbox``. Options: ``timeout_s`` (default 5), ``workers`` (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from gatedloop.core.options import option
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 from gatedloop.sandbox import Limits, run_programs, with_tests
 
 
 @GATES.register("execution")
 class ExecutionGate(Gate):
+    kind = "exogenous"
+
+    @dataclass(frozen=True)
+    class Options:
+        timeout_s: float = option(5.0, "seconds each sample's program with its tests may run", exclusiveMinimum=0)
+        workers: int | None = option(None, "programs run at once (null: the job's threads)", minimum=1)
+
     def decide(self, samples: list[Sample]) -> list[Decision]:
         untested = [s.id for s in samples if not s.tests]
         if untested:
             raise ValueError(f"gate 'execution' needs tests with every sample; none for {', '.join(untested[:5])}")
-        limits = Limits(timeout_s=float(self.options.get("timeout_s", 5.0)))
+        limits = Limits(timeout_s=float(self.settings.timeout_s))
         programs = [with_tests(s.program, s.tests) for s in samples]
-        verdicts = run_programs(programs, limits, workers=int(self.options.get("workers", self.threads)))
+        workers = self.threads if self.settings.workers is None else self.settings.workers
+        verdicts = run_programs(programs, limits, workers=workers)
         return [Decision(s.id, s.prompt_id, float(v.passed), v.passed, v.status + (f": {v.detail}" if v.detail else ""))
                 for s, v in zip(samples, verdicts, strict=True)]

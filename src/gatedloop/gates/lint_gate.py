@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 import warnings
+from dataclasses import dataclass
 
+from gatedloop.core.options import option
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
 
@@ -24,11 +26,14 @@ def lint_messages(source: str) -> list:
 
 @GATES.register("lint")
 class LintGate(Gate):
+    kind = "human"
+
+    @dataclass(frozen=True)
+    class Options:
+        ignore: tuple[str, ...] = option((), "pyflakes message classes to let through, e.g. [UnusedVariable]")
+
     def decide(self, samples: list[Sample]) -> list[Decision]:
-        unknown = set(self.options) - {"ignore"}
-        if unknown:
-            raise ValueError(f"gate_options.lint: unknown option(s) {', '.join(sorted(unknown))}; known: ignore")
-        ignore = set(self.options.get("ignore", []))
+        ignore = set(self.settings.ignore)
         decisions = []
         for s in samples:
             try:

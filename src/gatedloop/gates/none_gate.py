@@ -7,5 +7,7 @@ from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
 @GATES.register("none")
 class NoGate(Gate):
+    kind = "none"
+
     def decide(self, samples: list[Sample]) -> list[Decision]:
         return [Decision(s.id, s.prompt_id, 1.0, True, "no gate") for s in samples]

@@ -10,7 +10,7 @@ from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
 @GATES.register("reference")
 class ReferenceArm(Gate):
-    control = True  # its samples are human solutions (rule reference_samples), and it has no audit
+    kind = "control"  # its samples are human solutions (rule reference_samples), and it has no audit
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         return [Decision(s.id, s.prompt_id, 1.0, True, "human reference") for s in samples]

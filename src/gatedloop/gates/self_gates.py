@@ -29,9 +29,12 @@ naming the word and its tokens.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Literal
 
 from gatedloop.backends import Backend, open_backend
 from gatedloop.core.encoding import single_token
+from gatedloop.core.options import option
 from gatedloop.core.runtime import DTYPES, device_for
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 
@@ -87,6 +90,23 @@ class _SelectingGate(Gate):
     name = ""
     defaults = SELECTION_DEFAULTS
 
+    @dataclass(frozen=True)
+    class Options:
+        mode: Literal["quantile", "threshold", "calibrated"] = option(
+            SELECTION_DEFAULTS["mode"], "quantile: the top keep_fraction of each round; threshold: score >= threshold; "
+            "calibrated: round 1's quantile, then round 1's lowest accepted score")
+        keep_fraction: float = option(SELECTION_DEFAULTS["keep_fraction"], "the share a quantile keeps",
+                                      exclusiveMinimum=0, maximum=1)
+        threshold: float | None = option(SELECTION_DEFAULTS["threshold"], "mode threshold: the lowest score accepted")
+        batch_size: int = option(SELECTION_DEFAULTS["batch_size"], "samples per forward pass (a model's own: "
+                                 "models.<name>.batch_sizes.gate)", minimum=1)
+        scorer: Literal[SCORERS] = option(SELECTION_DEFAULTS["scorer"], "the backend that scores: transformers, or "
+                                          "vLLM's log-probabilities")
+        dtype: Literal[DTYPES] = option(SELECTION_DEFAULTS["dtype"], "model precision (the workflow passes the "
+                                        "config's dtype)")
+        calibrated_threshold: float | None = option(None, "mode calibrated: set by the gate job from round 1's "
+                                                    "decisions", config=False)
+
     @classmethod
     def keep_fraction(cls, options: dict) -> float | None:
         settings = settings_for(cls.name, options, cls.defaults)
@@ -116,6 +136,7 @@ def _decisions(samples: list[Sample], scores: list[float], settings: dict, label
 
 @GATES.register("perplexity")
 class PerplexityGate(_SelectingGate):
+    kind = "self"
     scores_with = "current"
     name = "perplexity"
 
@@ -128,9 +149,17 @@ class PerplexityGate(_SelectingGate):
 
 @GATES.register("binary")
 class BinaryGate(_SelectingGate):
+    kind = "self"
     scores_with = "current"
     name = "binary"
     defaults = BINARY_DEFAULTS
+
+    @dataclass(frozen=True)
+    class Options(_SelectingGate.Options):
+        template: str = option(BINARY_DEFAULTS["template"], "the question: {prompt} and {completion} filled in",
+                               minLength=1)
+        yes_word: str = option(BINARY_DEFAULTS["yes_word"], "the answer accepting, a single token", minLength=1)
+        no_word: str = option(BINARY_DEFAULTS["no_word"], "the answer refusing, a single token", minLength=1)
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
@@ -146,5 +175,11 @@ class BinaryGate(_SelectingGate):
 class CrossGate(BinaryGate):
     """The binary question, asked of a fixed reviewer model (``--model`` is the reviewer, not the trainee)."""
 
+    kind = "exogenous"  # the reviewer is fixed: it does not change with the model being trained
     scores_with = "reviewer"
     name = "cross"
+
+    @dataclass(frozen=True)
+    class Options(BinaryGate.Options):
+        reviewer: str = option("base", "the reviewing model: base (the cell's round-0 model), a model of models, a "
+                               "model directory or a hub id", minLength=1)

@@ -2,6 +2,8 @@
 
 CLI: ``gatedloop check-config config/paper.yaml [more.yaml ...]`` (files merge in order, as Snakemake merges
 ``--configfile`` files). Prints ``valid: ...`` or exits non-zero with an error that names the file and key.
+``gatedloop check-config --schema`` prints the schema configs are checked against: the schema file with every
+gate's and benchmark's options generated from their ``Options`` dataclasses.
 """
 
 from __future__ import annotations
@@ -10,13 +12,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from gatedloop.core.config import SCHEMA, ConfigError, load_yaml, merge, validate_config
+import yaml
+
+from gatedloop.core.config import SCHEMA, ConfigError, config_schema, load_yaml, merge, validate_config
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gatedloop check-config", description=__doc__.split("\n\n")[0])
-    parser.add_argument("configfiles", type=Path, nargs="+")
+    parser.add_argument("configfiles", type=Path, nargs="*")
+    parser.add_argument("--schema", action="store_true", help="print the full schema (gate and benchmark options "
+                        "included) instead")
     args = parser.parse_args(argv)
+    if args.schema:
+        print(yaml.safe_dump(config_schema(SCHEMA), sort_keys=False, width=120), end="")
+        return
+    if not args.configfiles:
+        parser.error("name at least one config file (or --schema)")
     try:
         config: dict = {}
         for path in args.configfiles:

@@ -27,10 +27,11 @@ from gatedloop.analysis.effects import CONTROL, compare, task_passes
 from gatedloop.core.io import read_jsonl
 from gatedloop.core.layout import find
 from gatedloop.core.stats import paired_difference
+from gatedloop.gates import GATES
 
-NO_GATE = "none"
-HUMAN_GATES = ("compile", "quality", "compile_quality")
-SELF_GATES = ("perplexity", "binary")
+(NO_GATE,) = GATES.of_kind("none")
+HUMAN_GATES = GATES.of_kind("human")
+SELF_GATES = GATES.of_kind("self")
 SPECTRAL = "spectral_last_lambda1_over_lambda2"
 BAR_SHARE = "acceptance_at_round1_bar"  # what a threshold held from round 1 would accept (gatedloop.aggregate)
 

@@ -5,10 +5,24 @@ import pytest
 import yaml
 from conftest import REPO, SCHEMA
 
+from gatedloop.analyze import AnalysisSettings
 from gatedloop.backends import SamplingParams
-from gatedloop.core.config import ConfigError, load_schema, load_yaml, validate_config
+from gatedloop.core.config import (
+    NOT_STAGE_SETTINGS,
+    ConfigError,
+    asks_question,
+    config_schema,
+    gate_options_for,
+    load_schema,
+    load_yaml,
+    not_stage_settings,
+    validate_config,
+)
+from gatedloop.core.options import config_fields
 from gatedloop.finetune import FinetuneConfig
 from gatedloop.pretrain import ModelShape, PretrainConfig
+from gatedloop.sample_checks import SampleCheckSettings
+from gatedloop.score import ScoreSettings
 
 MINIMAL = {"models": {"tiny": {"source": "scratch"}}}
 
@@ -68,6 +82,11 @@ def _schema_defaults(section: dict) -> dict:
         (ModelShape, ["properties", "models", "additionalProperties", "properties", "shape"], ()),
         (FinetuneConfig, ["properties", "finetune"], ("seed",)),
         (SamplingParams, ["properties", "generate"], ("temperature", "top_p")),
+        (SamplingParams, ["properties", "audit"], ()),
+        (SamplingParams, ["properties", "score"], ("temperature", "stop")),
+        (AnalysisSettings, ["properties", "analysis"], ()),
+        (SampleCheckSettings, ["properties", "sample_checks"], ()),
+        (ScoreSettings, ["properties", "score"], ()),
     ],
 )
 def test_code_defaults_match_the_schema(cls, path, skip):
@@ -109,7 +128,11 @@ def test_several_greedy_samples_per_task_are_refused(tmp_path):
         ({"benchmarks": ["livecodebench"], "livecodebench": {"start_date": "May 2024"}},
          "config key 'score.livecodebench.start_date'"),
         ({"benchmarks": ["livecodebench"], "livecodebench": {"release": "v5"}},
-         "config key 'score.livecodebench': Additional properties"),
+         "config key 'score.livecodebench': unknown option 'release' (known: end_date, release_version, revision,"),
+        ({"benchmarks": ["livecodebench"], "livecodebench": {"timeout_s": "6"}},
+         "config key 'score.livecodebench.timeout_s': expected an integer, got '6'"),
+        ({"benchmarks": ["livecodebench"], "livecodebench": {"timeout_s": 0}},
+         "config key 'score.livecodebench.timeout_s': 0 is less than the minimum of 1"),
     ],
 )
 def test_benchmark_data_and_settings_are_checked_before_any_job(score, expected):
@@ -163,3 +186,113 @@ def test_a_broken_benchmark_file_is_named_by_line_at_validation(tmp_path, benchm
     with pytest.raises(ConfigError) as err:
         validate_config({**MINIMAL, "score": {"benchmarks": [benchmark], "data": {benchmark: str(data)}}}, SCHEMA)
     assert f"config key 'score.data.{benchmark}'" in str(err.value) and expected in str(err.value)
+
+
+# ---------------------------------------------------------------- gate and benchmark options, stage settings
+
+
+@pytest.mark.parametrize(("gate_options", "expected"), [
+    ({"perplexity": {"keep_fraction": "x"}}, "config key 'gate_options.perplexity.keep_fraction': expected a number, "
+                                             "got 'x'"),
+    ({"perplexity": {"kep_fraction": 0.5}}, "config key 'gate_options.perplexity': unknown option 'kep_fraction' "
+                                            "(known: batch_size, dtype, keep_fraction, mode, scorer, threshold)"),
+    ({"binary": {"mode": "top"}}, "config key 'gate_options.binary.mode': expected one of 'quantile', 'threshold', "
+                                  "'calibrated', got 'top'"),
+    ({"quality": {"min_tokens": 8.5}}, "config key 'gate_options.quality.min_tokens': expected an integer, got 8.5"),
+    ({"lint": {"ignore": "UnusedImport"}}, "config key 'gate_options.lint.ignore': expected a list of strings"),
+    ({"perplexity": {"reviewer": "base"}}, "config key 'gate_options.perplexity': unknown option 'reviewer'"),
+    ({"perplexity": {"calibrated_threshold": -1.0}}, "config key 'gate_options.perplexity.calibrated_threshold': "
+                                                     "set by the job itself"),
+    ({"perplexity": {"keep_fraction": 1.5}}, "config key 'gate_options.perplexity.keep_fraction': 1.5 is greater "
+                                             "than the maximum of 1"),  # a range: the generated schema's
+    ({"perplexity": []}, "config key 'gate_options.perplexity': [] is not of type 'object'"),
+])
+def test_gate_options_are_typed_at_validation(gate_options, expected):
+    with pytest.raises(ConfigError) as err:
+        validate_config({**MINIMAL, "gate_options": gate_options}, SCHEMA)
+    assert expected in str(err.value)
+
+
+def test_gate_options_stay_as_written_and_benchmark_sections_get_their_defaults():
+    """Gate jobs get the options as written (the gate fills its defaults): validation adds none, so no job command
+    changes; a benchmark's section is filled, as its --option flags always were."""
+    config = validate_config({**MINIMAL, "gate_options": {"cross": {"reviewer": "base", "keep_fraction": 1}}}, SCHEMA)
+    assert config["gate_options"] == {"cross": {"reviewer": "base", "keep_fraction": 1}}
+    assert config["score"]["livecodebench"] == {"release_version": "release_v1", "start_date": None,
+                                                "end_date": None, "timeout_s": 6, "revision": None}
+
+
+def test_per_model_gate_options_are_still_checked():
+    models = {"tiny": {"source": "scratch", "gate_options": {"binary": {"yes_word": 3}}}}
+    with pytest.raises(ConfigError, match=r"config key 'models.tiny.gate_options.binary.yes_word': 3 is not of type"):
+        validate_config({"models": models, "gates": ["binary"]}, SCHEMA)
+    models["tiny"]["gate_options"] = {"binary": {"threshold": 0.5}}
+    with pytest.raises(ConfigError, match=r"config key 'models.tiny.gate_options.binary': Additional properties"):
+        validate_config({"models": models, "gates": ["binary"]}, SCHEMA)
+    models["tiny"]["gate_options"] = {"binary": {"yes_word": " good", "no_word": " bad"}}
+    config = validate_config({"models": models, "gates": ["binary"]}, SCHEMA)
+    assert gate_options_for(config, "tiny", "binary") == {"yes_word": " good", "no_word": " bad"}
+
+
+def test_the_schema_describes_every_gates_and_benchmarks_options_from_its_dataclass():
+    from gatedloop.benchmarks import BENCHMARKS
+    from gatedloop.gates import GATES
+
+    schema = config_schema(SCHEMA)
+    gate_sections = schema["properties"]["gate_options"]["properties"]
+    assert list(gate_sections) == [name for name, _ in GATES.items()]
+    for name, gate in GATES.items():
+        declared = {f.name for f in config_fields(gate.Options)}
+        assert set(gate_sections[name]["properties"]) == declared, name
+        assert all("default" not in prop for prop in gate_sections[name]["properties"].values()), name
+    assert set(gate_sections["cross"]["properties"]) >= {"reviewer", "yes_word", "keep_fraction"}
+    score = schema["properties"]["score"]["properties"]
+    for name, benchmark in BENCHMARKS.items():
+        declared = {f.name for f in config_fields(benchmark.Options)}
+        assert set(score.get(name, {}).get("properties", {})) == declared, name
+        assert all(score[name]["properties"][key]["default"] == getattr(benchmark.Options(), key) for key in declared)
+
+
+def test_per_model_answer_options_are_options_of_every_gate_that_asks():
+    """models.<name>.gate_options.<gate> is written in the schema file (answer words and template only): each of its
+    keys is an option of every gate that asks a question, of the same type."""
+    from gatedloop.gates import GATES
+
+    per_model = load_schema(SCHEMA)["properties"]["models"]["additionalProperties"]["properties"]["gate_options"]
+    asking = [name for name in GATES.names() if asks_question(name)]
+    assert asking == ["binary", "cross"]
+    for gate in asking:
+        generated = GATES.options_schema(gate, defaults=False)["properties"]
+        for key, prop in per_model["additionalProperties"]["properties"].items():
+            assert generated[key]["type"] == prop["type"], (gate, key)
+
+
+def _stage_sections():
+    schema = load_schema(SCHEMA)["properties"]
+    model = schema["models"]["additionalProperties"]["properties"]
+    # section -> its schema, the dataclasses whose fields its rules pass (common.smk cli_for)
+    return {"generate": (schema["generate"], [SamplingParams]), "audit": (schema["audit"], [SamplingParams]),
+            "score": (schema["score"], [SamplingParams, ScoreSettings]),
+            "finetune": (schema["finetune"], [FinetuneConfig]), "analysis": (schema["analysis"], [AnalysisSettings]),
+            "sample_checks": (schema["sample_checks"], [SampleCheckSettings]),
+            "models.shape": (model["shape"], [ModelShape]), "models.pretrain": (model["pretrain"], [PretrainConfig])}
+
+
+@pytest.mark.parametrize("section", ["generate", "audit", "score", "finetune", "analysis", "sample_checks",
+                                     "models.shape", "models.pretrain"])
+def test_every_key_of_a_stage_section_is_a_stage_setting_or_named_with_its_use(section):
+    schema, classes = _stage_sections()[section]
+    keys = set(config_schema(SCHEMA)["properties"]["score"]["properties"]) if section == "score" \
+        else set(schema["properties"])
+    fields = {f.name for cls in classes for f in dataclasses.fields(cls)}
+    elsewhere = not_stage_settings(section)
+    assert keys <= fields | set(elsewhere), f"{section}: {sorted(keys - fields - set(elsewhere))} go nowhere"
+    assert not fields & set(elsewhere), f"{section}: {sorted(fields & set(elsewhere))} are stage settings"
+    assert set(elsewhere) <= keys, f"{section}: NOT_STAGE_SETTINGS names {sorted(set(elsewhere) - keys)}"
+    assert all(reason for reason in elsewhere.values())
+    assert set(NOT_STAGE_SETTINGS) <= {name.split(".")[0] for name in _stage_sections()}
+
+
+def test_the_control_arm_is_the_control_gate():
+    config = validate_config({**MINIMAL, "gates": ["none"]}, SCHEMA)
+    assert config["gates"] == ["none", "reference"]

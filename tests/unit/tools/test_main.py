@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from conftest import REPO
 
 GATEDLOOP = str(Path(sys.executable).with_name("gatedloop"))
@@ -31,3 +32,14 @@ def test_a_verb_runs_its_tool_with_the_remaining_arguments(tmp_path):
     bad.write_text("rounds: many\n")
     refused = run("check-config", str(bad))
     assert refused.returncode != 0 and "rounds" in refused.stderr
+
+
+def test_check_config_prints_the_schema_with_every_gates_options():
+    result = run("check-config", "--schema")
+    assert result.returncode == 0, result.stderr
+    schema = yaml.safe_load(result.stdout)
+    perplexity = schema["properties"]["gate_options"]["properties"]["perplexity"]["properties"]
+    keep_fraction = perplexity["keep_fraction"]
+    assert keep_fraction["type"] == "number" and "(default: 0.25)" in keep_fraction["description"]
+    assert schema["properties"]["score"]["properties"]["livecodebench"]["properties"]["timeout_s"]["default"] == 6
+    assert run("check-config").returncode != 0

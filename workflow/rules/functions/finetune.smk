@@ -1,6 +1,8 @@
 # Functions of the rules in finetune.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
 
+from gatedloop.finetune import FinetuneConfig
+
 
 def finetune_inputs(wildcards):
     """Round r trains on: replace, this round's accepted samples; accumulate, every round's up to r; mix,

@@ -1,5 +1,6 @@
 # Functions of the rules in sample_checks.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
+from gatedloop.sample_checks import SampleCheckSettings
 
 
 def benchmarks_memory_mb():

@@ -1,5 +1,6 @@
 # Functions of the rules in score.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
+from gatedloop.score import ScoreSettings
 
 
 def score_stop(wildcards):
@@ -19,5 +20,4 @@ def score_sampling(wildcards):
     settings = {**config["score"], "stop": score_stop(wildcards)}
     if model_batch(wildcards.model, "score") is not None:
         settings["batch_size"] = model_batch(wildcards.model, "score")
-    drop = ("benchmarks", "backend", "timeout_s", "data", "livecodebench", "max_tasks")
-    return cli(settings, *drop)
+    return cli_for("score", settings, SamplingParams, ScoreSettings)
