@@ -134,7 +134,8 @@ def audit_generations(model: str, tasks: list[dict], params: SamplingParams, sam
 
 def judge(generations: list[dict], gate_name: str, gate_model: str | None, options: dict, threads: int,
           n_boot: int, seed: int) -> tuple[list[dict], dict]:
-    """The gate's decisions on the audit samples, and how well they separate right from wrong."""
+    """The gate's decisions on the audit samples, and how well they separate right from wrong. The clean gate's:
+    decision noise (option ``noise``) is applied by the gate job only (gatedloop.gates.noise), never by ``decide``."""
     samples = [Sample(g["id"], g["prompt_id"], g["prompt"], g["completion"], tuple(g["tests"])) for g in generations]
     truth = [bool(g["correct"]) for g in generations]
     decisions = GATES.get(gate_name)(options, model=gate_model, threads=threads).decide(samples)

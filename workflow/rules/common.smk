@@ -105,11 +105,22 @@ def gate_options_json(model, gate):
     config's dtype and the model's own gate batch size (models.<name>.batch_sizes.gate).
     """
     options = gate_options_for(config, model, gate)
+    if gate_tokenizer(model, gate):
+        options["tokenizer"] = gate_tokenizer(model, gate)
     if GATES.get(gate).scores_with:
         options.setdefault("dtype", config["dtype"])
         if model_batch(model, "gate") is not None:
             options["batch_size"] = model_batch(model, "gate")
     return json.dumps(options, sort_keys=True)
+
+
+def gate_tokenizer(model, gate):
+    """The model directory whose tokenizer a gate counts with, where its options ask for model tokens without
+    scoring with the model (quality with length_unit model_tokens): the cell's round-0 model; else None.
+    """
+    if GATES.get(gate).needs_tokenizer(gate_options_for(config, model, gate)):
+        return model_dir(model, None, None, None, 0)
+    return None
 
 
 def models_from(*sources):
@@ -151,7 +162,14 @@ def this_model(wildcards):
 
 def job_seed(wildcards, stage):
     """A distinct, reproducible seed per (run seed, round, stage)."""
-    stages = {"generate": 1, "finetune": 2, "score": 3, "audit": 4, "analyze": 5}
+    stages = {
+        "generate": 1,
+        "finetune": 2,
+        "score": 3,
+        "audit": 4,
+        "analyze": 5,
+        "gate": 6,
+    }
     return int(wildcards.seed) * 10_000 + _round(wildcards) * 10 + stages[stage]
 
 

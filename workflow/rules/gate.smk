@@ -29,10 +29,11 @@ rule gate:
             if "calibration" in input.keys()
             else ""
         ),
+        noise_seed=noise_seed_arg,
     shell:
         "OMP_NUM_THREADS={threads} python -m gatedloop.gate --gate {wildcards.gate} --samples {input.samples}"
         " {params.model} --out {output} --options {params.options:q} --threads {threads} {params.calibration}"
-        " > {log} 2>&1"
+        "{params.noise_seed} > {log} 2>&1"
 
 
 use rule gate as gate_human with:

@@ -152,11 +152,25 @@ def check_options(config: dict) -> None:
     if isinstance(score, dict):
         sections += [(BENCHMARKS, name, score[name]) for name in benchmark_option_sections() if name in score]
     for registry, name, values in sections:
+        if registry is GATES and isinstance(values, dict):
+            check_noise_kind(name, values)
         if isinstance(values, dict):
             try:
                 registry.options(name, values, config=True)
             except OptionsError as exc:
                 raise ConfigError(f"config key '{exc.key}': {exc.problem}") from None
+
+
+def check_noise_kind(gate: str, options: dict) -> None:
+    """Decision noise is for model-independent gates (kinds human and exogenous, as in the study); on a self-gate
+    or the control it would be refused as an unknown option: say why instead."""
+    from gatedloop.gates import GATES
+    from gatedloop.gates.noise import NOISY_KINDS
+
+    kind = GATES.kind_of(gate)
+    if "noise" in options and kind not in NOISY_KINDS:
+        raise ConfigError(f"config key 'gate_options.{gate}.noise': decision noise applies only to gates of kind "
+                          f"{' or '.join(NOISY_KINDS)} (model-independent checks); {gate!r} is of kind {kind}")
 
 
 def validate_config(config: dict, schema_path: str | Path, check_tokenizers: bool = True) -> dict:

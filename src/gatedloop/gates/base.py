@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gatedloop.core.options import options_from
 from gatedloop.core.registry import Registry
+from gatedloop.gates.noise import NOISY_KINDS, takes_noise
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,13 @@ class Gate(ABC):
         its own (their acceptance rate is whatever the samples earn)."""
         return None
 
+    @classmethod
+    def needs_tokenizer(cls, options: dict) -> bool:
+        """Whether the gate, with these options from config, counts tokens in the model's tokenizer without scoring
+        with the model (the study's quality length): the workflow then sets its ``tokenizer`` option to the cell's
+        round-0 model directory."""
+        return False
+
     @abstractmethod
     def decide(self, samples: list[Sample]) -> list[Decision]:
         """One decision per sample, in order."""
@@ -78,6 +86,9 @@ class GateRegistry(Registry[type[Gate]]):
     def add(self, name: str, item: type[Gate]) -> type[Gate]:
         if item.kind not in KINDS:
             raise ValueError(f"gate {name!r}: kind {item.kind!r} is not one of {', '.join(KINDS)}")
+        if takes_noise(item.Options) and item.kind not in NOISY_KINDS:
+            raise ValueError(f"gate {name!r}: decision noise is for gates of kind {' or '.join(NOISY_KINDS)}, "
+                             f"not {item.kind}")
         item.name = name
         return super().add(name, item)
 

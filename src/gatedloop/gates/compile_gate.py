@@ -6,8 +6,10 @@ A syntax check only: nothing is executed and no test is run, so compiling genera
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
+from gatedloop.gates.noise import NoiseOptions
 
 
 def compiles(source: str) -> tuple[bool, str]:
@@ -23,6 +25,10 @@ def compiles(source: str) -> tuple[bool, str]:
 @GATES.register("compile")
 class CompileGate(Gate):
     kind = "human"
+
+    @dataclass(frozen=True)
+    class Options(NoiseOptions):
+        """The whole text is compiled (prompt + completion), as in the study."""
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         decisions = []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from gatedloop.core.options import option
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
+from gatedloop.gates.noise import NoiseOptions
 from gatedloop.sandbox import Limits, run_programs, with_tests
 
 
@@ -16,7 +17,7 @@ class ExecutionGate(Gate):
     kind = "exogenous"
 
     @dataclass(frozen=True)
-    class Options:
+    class Options(NoiseOptions):
         timeout_s: float = option(5.0, "seconds each sample's program with its tests may run", exclusiveMinimum=0)
         workers: int | None = option(None, "programs run at once (null: the job's threads)", minimum=1)
 

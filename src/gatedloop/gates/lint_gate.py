@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from gatedloop.core.options import option
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
+from gatedloop.gates.noise import NoiseOptions
 
 
 def lint_messages(source: str) -> list:
@@ -29,7 +30,7 @@ class LintGate(Gate):
     kind = "human"
 
     @dataclass(frozen=True)
-    class Options:
+    class Options(NoiseOptions):
         ignore: tuple[str, ...] = option((), "pyflakes message classes to let through, e.g. [UnusedVariable]")
 
     def decide(self, samples: list[Sample]) -> list[Decision]:

@@ -37,6 +37,7 @@ from gatedloop.core.encoding import single_token
 from gatedloop.core.options import option
 from gatedloop.core.runtime import DTYPES, device_for
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
+from gatedloop.gates.noise import NoiseOptions
 
 SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
                       "scorer": "transformers", "dtype": "auto"}  # dtype: the workflow passes the config's
@@ -46,7 +47,9 @@ BINARY_DEFAULTS = {
     "template": "{prompt}{completion}\n# Question: is the code above correct? Answer:",
     "yes_word": " yes",
     "no_word": " no",
+    "max_content_tokens": None,
 }
+CROSS_DEFAULTS = {**BINARY_DEFAULTS, "noise": 0.0}
 
 
 CALIBRATED = "calibrated_threshold"  # set by the gate CLI from round 1's decisions, not by the user
@@ -160,15 +163,35 @@ class BinaryGate(_SelectingGate):
                                minLength=1)
         yes_word: str = option(BINARY_DEFAULTS["yes_word"], "the answer accepting, a single token", minLength=1)
         no_word: str = option(BINARY_DEFAULTS["no_word"], "the answer refusing, a single token", minLength=1)
+        max_content_tokens: int | None = option(
+            BINARY_DEFAULTS["max_content_tokens"], "the sample's last this many tokens fill the template (the "
+            "study's: 2000); null: the whole sample, the question cut to the model's context", minimum=1)
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = settings_for(self.name, self.options, self.defaults)
         scorer = open_scorer(settings, self.model)
         yes, no = (single_token(scorer.encoder, settings[key], f"gate_options.{self.name}.{key}")
                    for key in ("yes_word", "no_word"))
-        texts = [settings["template"].format(prompt=s.prompt, completion=s.completion) for s in samples]
+        limit = settings["max_content_tokens"]
+        parts = [(s.prompt, s.completion) if limit is None else content_end(scorer.encoder, s, limit)
+                 for s in samples]
+        texts = [settings["template"].format(prompt=prompt, completion=completion) for prompt, completion in parts]
         scores = scorer.next_token_margin(texts, yes, no, settings["batch_size"])
         return _decisions(samples, scores, settings, "logit(yes)-logit(no)")
+
+
+def content_end(encoder, sample: Sample, max_tokens: int) -> tuple[str, str]:
+    """(prompt, completion) cut to the sample's last ``max_tokens`` tokens (the study's binary question reads the end
+    of a long sample): the completion's tokens are kept first, then the prompt's last ones that still fit. Kept
+    tokens are decoded back to text, which the backend encodes again with the template."""
+    prompt_ids = encoder.plain(sample.prompt)
+    completion_ids = encoder.continuation(sample.completion)
+    if len(prompt_ids) + len(completion_ids) <= max_tokens:
+        return sample.prompt, sample.completion
+    if len(completion_ids) >= max_tokens:
+        return "", encoder.tokenizer.decode(completion_ids[len(completion_ids) - max_tokens :])
+    room = max_tokens - len(completion_ids)
+    return encoder.tokenizer.decode(prompt_ids[len(prompt_ids) - room :]), sample.completion
 
 
 @GATES.register("cross")
@@ -178,8 +201,9 @@ class CrossGate(BinaryGate):
     kind = "exogenous"  # the reviewer is fixed: it does not change with the model being trained
     scores_with = "reviewer"
     name = "cross"
+    defaults = CROSS_DEFAULTS
 
     @dataclass(frozen=True)
-    class Options(BinaryGate.Options):
+    class Options(BinaryGate.Options, NoiseOptions):
         reviewer: str = option("base", "the reviewing model: base (the cell's round-0 model), a model of models, a "
                                "model directory or a hub id", minLength=1)

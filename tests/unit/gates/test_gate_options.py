@@ -9,7 +9,7 @@ from gatedloop.analysis import effects
 from gatedloop.core.options import OptionsError, config_fields
 from gatedloop.gates import GATES, Sample
 from gatedloop.gates.base import KINDS, Gate, GateRegistry
-from gatedloop.gates.self_gates import BINARY_DEFAULTS, CALIBRATED, SELECTION_DEFAULTS
+from gatedloop.gates.self_gates import BINARY_DEFAULTS, CALIBRATED, CROSS_DEFAULTS, SELECTION_DEFAULTS
 from gatedloop.tools import estimate, findings
 
 
@@ -47,7 +47,7 @@ def test_a_gate_without_a_kind_is_not_registered():
 def test_the_self_gates_options_default_to_what_they_score_with():
     """The selecting gates' Options declare the defaults their scoring code applies (settings_for's dicts)."""
     for name, defaults in (("perplexity", SELECTION_DEFAULTS), ("binary", BINARY_DEFAULTS),
-                           ("cross", {**BINARY_DEFAULTS, "reviewer": "base"})):
+                           ("cross", {**CROSS_DEFAULTS, "reviewer": "base"})):
         declared = {f.name: f.default for f in config_fields(GATES.get(name).Options)}
         assert declared == defaults, name
     assert CALIBRATED in {f.name for f in dataclasses.fields(GATES.get("perplexity").Options)}
@@ -67,9 +67,11 @@ def test_the_registry_types_options_and_fills_defaults():
 def test_a_gate_job_refuses_options_its_gate_does_not_take():
     sample = Sample("t0#0", "t0", "def f():", "\n    return 1\n")
     assert GATES.get("lint")({"ignore": ["UnusedImport"]}).decide([sample])[0].accepted
-    with pytest.raises(OptionsError, match=r"gate_options.lint: unknown option 'ignored' \(known: ignore\)"):
+    with pytest.raises(OptionsError, match=r"gate_options.lint: unknown option 'ignored' \(known: ignore, noise\)"):
         GATES.get("lint")({"ignored": ["UnusedImport"]})
-    with pytest.raises(OptionsError, match=r"gate_options.compile: unknown option 'strict' \(known: none\)"):
+    with pytest.raises(OptionsError, match=r"gate_options.compile: unknown option 'strict' \(known: noise\)"):
         GATES.get("compile")({"strict": True})
+    with pytest.raises(OptionsError, match=r"gate_options.none: unknown option 'strict' \(known: none\)"):
+        GATES.get("none")({"strict": True})
     # the gate job (not the config) sets the calibrated threshold
     assert GATES.get("perplexity")({"mode": "calibrated", CALIBRATED: -1.5}).settings.calibrated_threshold == -1.5

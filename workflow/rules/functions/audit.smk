@@ -14,6 +14,8 @@ def audit_inputs(wildcards):
     inputs = {"model": this_model(wildcards), "tasks": f"{MICROTASKS}/heldout.jsonl"}
     if is_file_input(audit_gate_model(wildcards)):
         inputs["gate_model"] = audit_gate_model(wildcards)
+    if gate_tokenizer(wildcards.model, wildcards.gate):
+        inputs["tokenizer"] = gate_tokenizer(wildcards.model, wildcards.gate)
     return inputs
 
 

@@ -22,6 +22,8 @@ def gate_inputs(wildcards):
     }
     if is_file_input(gate_model(wildcards)):
         inputs["model"] = gate_model(wildcards)
+    if gate_tokenizer(w.model, w.gate):
+        inputs["tokenizer"] = gate_tokenizer(w.model, w.gate)
     if calibrated(wildcards):
         inputs["calibration"] = round_file(
             "decisions", w.model, w.gate, w.regime, w.seed, 1
@@ -33,3 +35,12 @@ def calibrated(wildcards):
     """A self-gate in mode calibrated, in a round after the first: its threshold comes from round 1."""
     options = config["gate_options"].get(wildcards.gate, {})
     return options.get("mode") == "calibrated" and _round(wildcards) >= 2
+
+
+def noise_seed_arg(wildcards):
+    """' --noise-seed N' for a gate with decision noise (the job's own seed), else nothing: a gate without noise
+    runs the same command as before noise existed."""
+    options = config["gate_options"].get(wildcards.gate, {})
+    if options.get("noise", 0) > 0:
+        return f" --noise-seed {job_seed(wildcards, 'gate')}"
+    return ""
