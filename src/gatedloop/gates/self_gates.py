@@ -3,10 +3,12 @@
 - ``perplexity`` (self): score = mean log-probability per token of the completion given the prompt under the
   current round's model (higher = lower perplexity); keep the best ``keep_fraction`` (default 0.25).
 - ``binary`` (self): the current model is asked, through ``template``, whether the code is correct;
-  score = logit(``yes_word``) - logit(``no_word``) at the answer position; keep the top ``keep_fraction``.
+  score = logit(``yes_word``) - logit(``no_word``) at the answer position; keep the top ``keep_fraction``. With
+  ``max_content_tokens`` (the study's: 2000, its template ``"{prompt}{completion}\n# quality: "`` and words
+  ``" good"``/``" bad"``), only the sample's last that many tokens fill the template.
 - ``cross``: ``binary`` scored by a fixed reviewer model instead of the model being trained (the workflow passes
   ``gate_options.cross.reviewer``: ``base`` for the round-0 model, or a model directory / hub id), to separate
-  "AI review" from "self review".
+  "AI review" from "self review". Being exogenous, it takes decision noise (gatedloop.gates.noise).
 
 The scores come from a backend (gatedloop.backends: ``loglikelihood`` for perplexity, ``next_token_margin`` for
 the answer words) on transformers (``scorer: transformers``, the default) or on vLLM's log-probabilities
