@@ -5,14 +5,16 @@ CLI: ``python -m gatedloop.finetune --model DIR --samples S1.jsonl [S2.jsonl ...
 --out-model DIR --out-adapter DIR --out-stats finetune.json [--max-train N] [--human POOL --human-fraction F
 --human-round R] [--round R] [FinetuneConfig options] [--threads N]``.
 
-Both methods share one training loop: AdamW, linear warmup then cosine decay, gradients clipped at norm 1, an
-effective batch of ``batch_size x grad_accum``. The data are one padded row per sample, or with ``--packing true``
-the texts joined with EOS and cut into full ``max_len`` sequences (gatedloop.core.packing, optionally with FIM),
-drawn in a seeded shuffled order pass after pass until the steps are done; finetune.json records the sequences and
-tokens trained and the passes made over the round's data. A full fine-tune (the study: AdamW with weight decay,
-warmup in round 1 only, bf16, gradient checkpointing) keeps float32 weights and optimizer state, computes in the
-run's dtype under autocast (bfloat16 on GPUs), and saves the round's model as full weights in the dtype the previous
-model was stored in; it has no adapter, so its round is never an adapter chain (``--adapter-chain`` is LoRA's).
+Both methods share one training loop: AdamW, linear warmup then cosine decay (a full fine-tune follows the
+study's transformers schedule, and exempts biases and norms from weight decay as its Trainer does), gradients
+clipped at norm 1, an effective batch of ``batch_size x grad_accum``. The data are one padded row per sample, or
+with ``--packing true`` the texts joined with EOS and cut into full ``max_len`` sequences (gatedloop.core.packing,
+optionally with FIM), drawn in a seeded shuffled order pass after pass until the steps are done; finetune.json
+records the sequences and tokens trained and the passes made over the round's data. A full fine-tune (the study:
+AdamW with weight decay, warmup in round 1 only, bf16, gradient checkpointing) keeps float32 weights and optimizer
+state, computes in the run's dtype under autocast (bfloat16 on GPUs), and saves the round's model as full weights
+in the dtype the previous model was stored in; it has no adapter, so its round is never an adapter chain
+(``--adapter-chain`` is LoRA's).
 
 Data regimes are chosen by what the workflow passes: replace (the study) gives this round's samples and
 decisions; accumulate gives every round's so far (each round capped at ``--max-train``); mix adds fresh
@@ -27,6 +29,7 @@ the log carries a warning. Every kind of run resumes from its checkpoint (``--ch
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 import time
@@ -199,22 +202,48 @@ def autocast_for(model, precision: str | None):
     return torch.autocast(device_type=device_type, dtype=getattr(torch, precision))
 
 
+def lora_lr_factor(step: int, steps: int, warmup_steps: int) -> float:
+    """LoRA's schedule: the lower of a linear warmup and a cosine decay over all the steps."""
+    warm = (step + 1) / max(1, warmup_steps)
+    decay = 0.5 * (1 + math.cos(math.pi * step / max(1, steps)))
+    return min(warm, decay)
+
+
+def full_lr_factor(step: int, steps: int, warmup_steps: int) -> float:
+    """The study's schedule (transformers' cosine with warmup): linear from 0 over the warmup, then a cosine decay
+    over the steps that remain."""
+    if step < warmup_steps:
+        return step / max(1, warmup_steps)
+    progress = (step - warmup_steps) / max(1, steps - warmup_steps)
+    return 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def parameter_groups(model, weight_decay: float) -> list:
+    """The trainable parameters for AdamW. With weight decay, biases and normalisation weights are exempt from it,
+    as transformers' Trainer exempts them; without, one group (as LoRA has always had)."""
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    if weight_decay == 0:
+        return [p for _, p in trainable]
+    norms = {f"{name}." for name, module in model.named_modules() if "Norm" in type(module).__name__}
+    exempt = {name for name, _ in trainable if name.endswith("bias") or any(name.startswith(n) for n in norms)}
+    return [{"params": [p for name, p in trainable if name not in exempt], "weight_decay": weight_decay},
+            {"params": [p for name, p in trainable if name in exempt], "weight_decay": 0.0}]
+
+
 def train(model, rows: tuple, cfg: FinetuneConfig, warmup_steps: int, log_every: int = 20,
           checkpoints: Checkpointer | None = None, precision: str | None = None) -> tuple[list, dict]:
     """The training loop of both methods: ``cfg.steps`` optimizer steps of ``cfg.grad_accum`` batches each, drawn
-    from ``rows`` in a seeded shuffled order (reshuffled on every pass over them); AdamW, cosine decay after
-    ``warmup_steps`` of linear warmup, gradients clipped at norm 1. Only parameters that require gradients train
-    (the LoRA adapters, or every weight of a full fine-tune) and only they are checkpointed. Returns the loss
-    history and what was trained (steps, sequences, tokens, passes over the rows)."""
-    import math
-
+    from ``rows`` in a seeded shuffled order (reshuffled on every pass over them); AdamW, the method's schedule of
+    ``warmup_steps`` of linear warmup and a cosine decay, gradients clipped at norm 1. Only parameters that require
+    gradients train (the LoRA adapters, or every weight of a full fine-tune) and only they are checkpointed.
+    Returns the loss history and what was trained (steps, sequences, tokens, passes over the rows)."""
     import torch
 
     input_ids, labels, attention = rows
     n_rows = len(input_ids)
     device = next(model.parameters()).device
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
-                                  weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(parameter_groups(model, cfg.weight_decay), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    lr_factor = full_lr_factor if cfg.method == "full" else lora_lr_factor
     generator = torch.Generator().manual_seed(cfg.seed)
     order = torch.randperm(n_rows, generator=generator)
     history, cursor, first_step, seen = [], 0, 0, {"sequences": 0, "tokens": 0}
@@ -232,10 +261,8 @@ def train(model, rows: tuple, cfg: FinetuneConfig, warmup_steps: int, log_every:
             checkpoints.save(step, {"adapter": weights, "optimizer": optimizer.state_dict(), "order": order,
                                     "cursor": cursor, "rng": rng_state(generator), "history": history,
                                     "seen": dict(seen)})
-        warm = (step + 1) / max(1, warmup_steps)
-        decay = 0.5 * (1 + math.cos(math.pi * step / max(1, cfg.steps)))
         for group in optimizer.param_groups:
-            group["lr"] = cfg.lr * min(warm, decay)
+            group["lr"] = cfg.lr * lr_factor(step, cfg.steps, warmup_steps)
         optimizer.zero_grad(set_to_none=True)
         step_loss = 0.0
         for _ in range(cfg.grad_accum):

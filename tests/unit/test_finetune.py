@@ -247,3 +247,20 @@ def test_contradictory_settings_are_refused(tmp_path, tiny_model_dir, bad, messa
     with pytest.raises(SystemExit):
         run_cli(tmp_path, tiny_model_dir, *bad)
     assert message in capsys.readouterr().err
+
+
+def test_the_full_schedule_is_the_studys_cosine_with_warmup_and_loras_is_unchanged():
+    assert [finetune.full_lr_factor(s, 10, 4) for s in (0, 2, 4)] == [0.0, 0.5, 1.0]
+    assert finetune.full_lr_factor(7, 10, 4) == pytest.approx(0.5)  # half-way through the decay after warmup
+    assert finetune.full_lr_factor(0, 10, 0) == 1.0
+    assert finetune.lora_lr_factor(0, 10, 4) == 0.25 and finetune.lora_lr_factor(5, 10, 0) == pytest.approx(0.5)
+
+
+def test_weight_decay_spares_biases_and_norms(tiny_llama_dir):
+    model = load_model(tiny_llama_dir)
+    assert finetune.parameter_groups(model, 0.0) == list(model.parameters())
+    decayed, spared = finetune.parameter_groups(model, 0.05)
+    names = {id(p): name for name, p in model.named_parameters()}
+    assert decayed["weight_decay"] == 0.05 and spared["weight_decay"] == 0.0
+    assert {names[id(p)] for p in spared["params"]} == {n for n, _ in model.named_parameters() if "norm" in n}
+    assert any("q_proj" in names[id(p)] for p in decayed["params"])
