@@ -157,3 +157,110 @@ def test_an_adapter_chain_under_a_results_folder_that_links_to_scratch_space(tmp
     through_link = load_model(results / "runs/round2/model").state_dict()
     through_target = load_model(scratch / "runs/round2/model").state_dict()
     assert all(torch.equal(through_link[k], through_target[k]) for k in through_link)
+
+
+FULL = ("--method", "full", "--lr", "0.001", "--weight-decay", "0.05")
+
+
+def test_a_full_finetune_changes_every_weight_lowers_the_loss_and_saves_full_weights(tmp_path, tiny_model_dir,
+                                                                                     capsys):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir, *FULL, "--gradient-checkpointing", "true")
+    assert "gradient checkpointing" not in capsys.readouterr().err  # GPT-2 supports it
+    before = dict(load_model(tiny_model_dir).named_parameters())
+    after = dict(load_model(tmp_path / "model").named_parameters())
+    assert set(before) == set(after) and all(not torch.equal(before[k], after[k]) for k in before)
+    assert stats["method"] == "full" and stats["history"][-1]["loss"] < stats["history"][0]["loss"]
+    assert not (tmp_path / "adapter" / "adapter_config.json").exists()
+    assert json.loads((tmp_path / "adapter" / "full_finetune.json").read_text())["method"] == "full"
+    assert stats["trained"] == {"steps": 6, "sequences": 12, "tokens": stats["trained"]["tokens"], "passes": 2.0}
+
+
+def test_lora_stays_the_default_and_its_added_settings_at_their_defaults_change_nothing(tmp_path, tiny_model_dir):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "explicit").mkdir()
+    write_round(tmp_path / "plain", accepted=lambda i: True)
+    write_round(tmp_path / "explicit", accepted=lambda i: True)
+    plain = run_cli(tmp_path / "plain", tiny_model_dir)
+    explicit = run_cli(tmp_path / "explicit", tiny_model_dir, "--method", "lora", "--weight-decay", "0.0",
+                       "--grad-accum", "1", "--packing", "false", "--fim-rate", "0.0", "--round", "3")
+    assert plain["method"] == "lora" and plain["history"] == explicit["history"]
+    for name in ("model/model.safetensors", "adapter/adapter_model.safetensors"):
+        assert (tmp_path / "plain" / name).read_bytes() == (tmp_path / "explicit" / name).read_bytes()
+    assert finetune.run_settings(finetune.FinetuneConfig()) == finetune.run_settings(
+        finetune.FinetuneConfig(method="lora", fim_spm_rate=0.5))
+    assert "method" not in finetune.run_settings(finetune.FinetuneConfig())
+
+
+def test_a_full_finetune_warms_up_in_round_one_only(tmp_path, tiny_model_dir):
+    cfg = finetune.FinetuneConfig(method="full", warmup_steps=5)
+    assert [finetune.full_warmup_steps(cfg, r) for r in (None, 1, 2, 7)] == [5, 5, 0, 0]
+    write_round(tmp_path, accepted=lambda i: True)
+    assert run_cli(tmp_path, tiny_model_dir, *FULL, "--round", "2")["warmup_steps"] == 0
+    assert run_cli(tmp_path, tiny_model_dir, *FULL, "--round", "1")["warmup_steps"] == 5
+
+
+def test_packing_trains_on_full_sequences_pass_after_pass_and_records_them(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir, *FULL, "--packing", "true", "--max-len", "16", "--grad-accum", "2")
+    available = stats["data"]["sequences_available"]
+    assert stats["trained"]["sequences"] == 6 * 2 * 2 and stats["trained"]["tokens"] == 24 * 16
+    assert stats["trained"]["passes"] == round(24 / available, 4) and stats["trained"]["passes"] > 1
+    assert stats["data"]["fim"] == {"rate": 0.0, "spm_rate": 0.5, "enabled": False, "texts_rearranged": 0}
+    again = run_cli(tmp_path, tiny_model_dir, *FULL, "--packing", "true", "--max-len", "16", "--grad-accum", "2")
+    assert again["history"] == stats["history"]  # the seeded shuffle draws the same sequences
+
+
+def test_fim_is_off_with_its_reason_when_the_tokenizer_has_no_fim_tokens(tmp_path, tiny_model_dir, capsys):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir, "--packing", "true", "--max-len", "16", "--fim-rate", "0.5")
+    assert stats["data"]["fim"]["enabled"] is False
+    assert stats["data"]["fim"]["reason_off"] == "the tokenizer has no FIM tokens"
+    assert "FIM is off" in capsys.readouterr().err
+
+
+def test_fim_uses_the_tokenizers_own_fim_tokens(tiny_model_dir):
+    tokenizer = load_tokenizer(tiny_model_dir)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<fim_prefix>", "<fim_middle>", "<fim_suffix>"]})
+    samples = [{"prompt": PROMPT, "completion": f"\n    return x + {i}\n"} for i in range(8)]
+    cfg = finetune.FinetuneConfig(packing=True, max_len=16, fim_rate=1.0, fim_spm_rate=0.0)
+    (ids, labels, attention), info = finetune.packed_rows(samples, tokenizer, cfg)
+    prefix = tokenizer.convert_tokens_to_ids("<fim_prefix>")
+    assert info["fim"]["enabled"] and info["fim"]["texts_rearranged"] == 8 and info["fim"]["tokens"][0] == prefix
+    assert ids[0, 0].item() == prefix and torch.equal(ids, labels) and bool(attention.all())
+
+
+def test_a_full_round_after_a_full_round_keeps_full_weights_even_without_merged_weights(tmp_path, tiny_model_dir):
+    model_dir = two_rounds(tmp_path, tiny_model_dir, *FULL, "--adapter-chain")
+    assert any(model_dir.glob("*.safetensors")) and not (model_dir / "chain.json").exists()
+    round1 = dict(load_model(tmp_path / "round1" / "model").named_parameters())
+    round2 = dict(load_model(model_dir).named_parameters())
+    assert all(not torch.equal(round1[k], round2[k]) for k in round1)
+
+
+@pytest.mark.parametrize("bad, message", [(("--method", "adapter"), "finetune.method"),
+                                          (("--packing", "true", "--loss-on-prompt", "false"), "loss_on_prompt"),
+                                          (("--fim-rate", "0.5"), "set packing true"),
+                                          (("--gradient-checkpointing", "true"), "for method full")])
+def test_contradictory_settings_are_refused(tmp_path, tiny_model_dir, bad, message, capsys):
+    write_round(tmp_path, accepted=lambda i: True)
+    with pytest.raises(SystemExit):
+        run_cli(tmp_path, tiny_model_dir, *bad)
+    assert message in capsys.readouterr().err
+
+
+def test_the_full_schedule_is_the_studys_cosine_with_warmup_and_loras_is_unchanged():
+    assert [finetune.full_lr_factor(s, 10, 4) for s in (0, 2, 4)] == [0.0, 0.5, 1.0]
+    assert finetune.full_lr_factor(7, 10, 4) == pytest.approx(0.5)  # half-way through the decay after warmup
+    assert finetune.full_lr_factor(0, 10, 0) == 1.0
+    assert finetune.lora_lr_factor(0, 10, 4) == 0.25 and finetune.lora_lr_factor(5, 10, 0) == pytest.approx(0.5)
+
+
+def test_weight_decay_spares_biases_and_norms(tiny_llama_dir):
+    model = load_model(tiny_llama_dir)
+    assert finetune.parameter_groups(model, 0.0) == list(model.parameters())
+    decayed, spared = finetune.parameter_groups(model, 0.05)
+    names = {id(p): name for name, p in model.named_parameters()}
+    assert decayed["weight_decay"] == 0.05 and spared["weight_decay"] == 0.0
+    assert {names[id(p)] for p in spared["params"]} == {n for n, _ in model.named_parameters() if "norm" in n}
+    assert any("q_proj" in names[id(p)] for p in decayed["params"])

@@ -2,9 +2,11 @@ include: "functions/finetune.smk"
 
 
 rule finetune:
-    """LoRA on the accepted samples of the data regime (replace, accumulate, mix), merged for round r. A killed
-    job resumes from its last checkpoint (results/checkpoints/finetune/...). With finetune.keep_merged false the
-    round's model directory holds an adapter chain (base + adapters, rebuilt when loaded), not merged weights.
+    """Fine-tuning on the accepted samples of the data regime (replace, accumulate, mix) for round r: LoRA merged
+    into the model (finetune.method lora), or every weight trained (full). A killed job resumes from its last
+    checkpoint (results/checkpoints/finetune/...). With finetune.keep_merged false a LoRA round's model directory
+    holds an adapter chain (base + adapters, rebuilt when loaded), not merged weights; a full round always holds
+    full weights.
     """
     input:
         unpack(finetune_inputs),
@@ -23,7 +25,7 @@ rule finetune:
         mem_mb=4000,
         runtime=120,
     params:
-        settings=cli_for("finetune", config["finetune"], FinetuneConfig),
+        settings=finetune_settings,
         merged="" if config["finetune"]["keep_merged"] else "--adapter-chain",
         device=config["device"],
         dtype=config["dtype"],

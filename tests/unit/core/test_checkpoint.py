@@ -92,7 +92,12 @@ def test_a_checkpoint_of_other_settings_is_not_resumed(corpus, tmp_path):
     assert same_weights(tmp_path / "whole/model.safetensors", tmp_path / "mine/model.safetensors")
 
 
-def test_a_killed_finetuning_resumes_from_its_checkpoint_and_ends_identical(tiny_model_dir, tmp_path):
+FULL_PACKED = ("--method", "full", "--packing", "true", "--max-len", "32", "--grad-accum", "2", "--lr", "0.001",
+               "--weight-decay", "0.05", "--round", "1")
+
+
+@pytest.mark.parametrize("method", [(), FULL_PACKED], ids=["lora", "full-packed"])
+def test_a_killed_finetuning_resumes_from_its_checkpoint_and_ends_identical(tiny_model_dir, tmp_path, method):
     tasks = microtasks.all_tasks()[:40]
     samples = [{"id": f"{t.task_id}#0", "prompt_id": t.task_id, "prompt": t.prompt, "completion": t.canonical_solution}
                for t in tasks]
@@ -105,7 +110,7 @@ def test_a_killed_finetuning_resumes_from_its_checkpoint_and_ends_identical(tiny
         return ["--model", str(tiny_model_dir), "--samples", str(tmp_path / "samples.jsonl"), "--decisions",
                 str(tmp_path / "decisions.jsonl"), "--out-model", str(tmp_path / name / "model"), "--out-adapter",
                 str(tmp_path / name / "adapter"), "--out-stats", str(tmp_path / name / "finetune.json"),
-                "--steps", "150", "--batch-size", "4", "--threads", "1", "--seed", "3", *extra]
+                "--steps", "150", "--batch-size", "4", "--threads", "1", "--seed", "3", *method, *extra]
 
     finish(start("gatedloop.finetune", args("whole"), tmp_path / "whole.log"), tmp_path / "whole.log")
     checkpoints = tmp_path / "checkpoints"
@@ -115,8 +120,9 @@ def test_a_killed_finetuning_resumes_from_its_checkpoint_and_ends_identical(tiny
     assert 0 < done < 150
     log = finish(start("gatedloop.finetune", resumable, tmp_path / "b.log"), tmp_path / "b.log")
     assert f"at step {done}" in log
-    for name in ("adapter/adapter_model.safetensors", "model/model.safetensors"):
+    weights = ["model/model.safetensors"] + ([] if method else ["adapter/adapter_model.safetensors"])
+    for name in weights:
         assert same_weights(tmp_path / "whole" / name, tmp_path / "resumed" / name), name
-    history = [json.loads((tmp_path / run / "finetune.json").read_text())["history"] for run in ("whole", "resumed")]
-    assert history[0] == history[1]
+    stats = [json.loads((tmp_path / run / "finetune.json").read_text()) for run in ("whole", "resumed")]
+    assert stats[0]["history"] == stats[1]["history"] and stats[0]["trained"] == stats[1]["trained"]
     assert not checkpoints.exists()

@@ -1,7 +1,9 @@
 # Functions of the rules in finetune.smk (their inputs and params). Snakemake's linter wants rules and
 # functions in separate files; what several rule files share is in common.smk.
 
-from gatedloop.finetune import FinetuneConfig
+import dataclasses
+
+from gatedloop.finetune import ADDED_SETTINGS, FinetuneConfig
 
 
 def finetune_inputs(wildcards):
@@ -34,3 +36,20 @@ def mix_args(wildcards, input):
 def max_train():
     accepted = config["budget"]["accepted_per_round"]
     return "" if accepted is None else f"--max-train {accepted}"
+
+
+def finetune_settings(wildcards):
+    """finetune's settings as flags. The settings added with full fine-tuning and packing (ADDED_SETTINGS) are
+    passed only where set away from their defaults, so an existing sweep's finetune jobs keep their commands and
+    are not rerun; a full fine-tune also gets its round (it warms up in round 1 only).
+    """
+    defaults = dataclasses.asdict(FinetuneConfig())
+    settings = {
+        key: value
+        for key, value in config["finetune"].items()
+        if key not in ADDED_SETTINGS or value != defaults[key]
+    }
+    flags = cli_for("finetune", settings, FinetuneConfig)
+    if config["finetune"]["method"] == "full":
+        flags += f" --round {wildcards.round}"
+    return flags
