@@ -14,6 +14,11 @@ Partial mode (``--partial``, the workflow's ``figures`` target): the sweep is un
 ones the finished sweep will have; the aggregate reads those of them that are written (each result is renamed into
 place whole: a file there is finished). A score not written yet still gets its row, with empty values; the
 ``missing`` column of every row names the files of its round not written yet (empty: finished).
+
+``--study-csv``: also write our results in the study's own format, one CSV per (model, gate, regime, seed)
+(``gatedloop.analysis.study_csv``), from the same table and round files; its job times come from Snakemake's
+benchmark records, the one thing read that is not given (Snakemake writes them, no rule: not an input), and a time
+not recorded is left empty.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from gatedloop.analysis.coverage import (
     prompt_families,
 )
 from gatedloop.analysis.effects import CONTROL, EFFECT_COLUMNS, effect_rows, task_passes
+from gatedloop.analysis.study_csv import write_study_csvs
 from gatedloop.core.io import atomic_path, read_json, read_jsonl
 from gatedloop.core.layout import BASE_GATE, RoundFile, Sweep, parse
 from gatedloop.engine.warm import run_cli
@@ -329,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--round-files", nargs="*", default=[],
                         help="the other per-round files to join by key (decisions, finetune.json, sample checks, "
                              "manifests, verdicts, spectra): the only ones read")
+    parser.add_argument("--study-csv", nargs="*", default=[], type=Path,
+                        help="write our results in the study's format (gatedloop.analysis.study_csv) to these files, "
+                             "one per (model, gate, regime, seed): gatedloop.core.layout.study_csv paths")
     args = parser.parse_args(argv)
     if args.sweep is not None:
         sweep = Sweep.from_json(args.sweep)
@@ -367,6 +376,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                                columns=["model", "gate", "regime", "seed", "round", "layer", "index", "eigenvalue"])
         with atomic_path(args.spectra) as tmp:
             spectra.to_csv(tmp, index=False, float_format="%.6g")
+    if args.study_csv:
+        write_study_csvs(table.to_dict("records"), args.study_csv, args.round_files)
+        print(f"the study's results CSV -> {len(args.study_csv)} files")
     print(f"{len(table)} rows -> {args.out}")
     if args.partial:
         unfinished = table[table["missing"] != ""]

@@ -204,6 +204,41 @@ def table(name: str, folder: str = RESULTS) -> str:
     return f"{folder}/{name}.csv"
 
 
+# The study's results CSV (gatedloop.analysis.study_csv): one per (model, gate, regime, seed), a row per round. The
+# study keys its files by (model, filter) only; our regimes and seeds are folders of their own.
+_STUDY_CSV = "study_csv/{model}/{gate}/{regime}/seed{seed}.csv"
+
+
+def study_csv(model: str, gate: str, regime: str, seed: int | str, root: str = RESULTS) -> str:
+    return os.path.join(root, _STUDY_CSV.format(model=model, gate=gate, regime=regime, seed=seed))
+
+
+def parse_study_csv(path: str | Path) -> dict:
+    match = _regex(_STUDY_CSV).match(Path(path).as_posix())
+    if not match:
+        raise ValueError(f"{path}: not a path like study_csv/<model>/<gate>/<regime>/seed<N>.csv")
+    return {"model": match["model"], "gate": match["gate"], "regime": match["regime"], "seed": int(match["seed"]),
+            "root": match["root"] or ""}
+
+
+def job_record(rule: str, model: str, gate: str, regime: str | None, seed: int | str, round_: int | str,
+               benchmark: str | None = None, root: str = RESULTS) -> str:
+    """Snakemake's benchmark record (wall seconds, memory) of a round's job, as the rules name it
+    (workflow/rules/<rule>.smk's ``benchmark:``): a cell's round, or round 0's shared directory; a score's is per
+    benchmark."""
+    where = f"{model}/{BASE_GATE}/seed{seed}/round0" if _round0(round_) else \
+        f"{model}/{gate}/{regime}/seed{seed}/round{round_}"
+    name = f"{where}/{benchmark}.tsv" if benchmark is not None else f"{where}.tsv"
+    return os.path.join(root, "benchmarks", rule, name)
+
+
+def shared_generation_records(model: str, seed: int | str, root: str = RESULTS) -> list[str]:
+    """The benchmark records of round 1's shared generations of a (model, seed), one per sample count."""
+    pattern_ = os.path.join(glob.escape(root), "benchmarks", "generate", glob.escape(str(model)), BASE_GATE,
+                            f"seed{seed}", "round1.*.tsv")
+    return sorted(glob.glob(pattern_))
+
+
 def figure(kind: str, folder: str = RESULTS) -> str:
     return f"{folder}/figures/{kind}.png"
 
@@ -362,6 +397,11 @@ class Sweep:
 
     def manifest_files(self) -> list[str]:
         return self.files("manifest", self.base_rounds() + list(self.cells()))
+
+    def study_csv_files(self) -> list[str]:
+        """The study's results CSVs: one per (model, gate, regime, seed)."""
+        return [study_csv(m, g, r, s) for m in self.models for g in self.gates for r in self.regimes
+                for s in self.seeds]
 
     def aggregated_files(self) -> dict[str, list[str]]:
         """What the aggregate reads, by its flag, and nothing else: scores, audits and analyses joined by key, and

@@ -188,3 +188,34 @@ def test_every_command_of_the_study_sweep_at_ten_rounds_and_three_seeds_fits_one
     commands = [line for line in (result.stdout + result.stderr).splitlines() if "python -m gatedloop." in line]
     assert any("gatedloop.aggregate" in c for c in commands)
     assert max(len(c.encode()) for c in commands) < MAX_ARG_STRLEN
+
+
+def test_the_study_csv_of_a_cell_is_formatted_and_parsed_back():
+    path = layout.study_csv("tiny", "perplexity", "replace", 2)
+    assert path == "results/study_csv/tiny/perplexity/replace/seed2.csv"
+    assert layout.parse_study_csv(path) == {"model": "tiny", "gate": "perplexity", "regime": "replace", "seed": 2,
+                                            "root": "results"}
+    with pytest.raises(ValueError, match="not a path like study_csv"):
+        layout.parse_study_csv("results/study_csv/tiny/none/seed0.csv")
+    sweep = Sweep(models=("a",), gates=("none", "binary"), regimes=("replace", "mix"), seeds=(0, 1), rounds=2,
+                  benchmarks=("microtasks",))
+    assert len(set(sweep.study_csv_files())) == 8
+
+
+@pytest.mark.parametrize(("rule", "round_", "benchmark"), [("generate", "{round}", None), ("finetune", "{round}", None),
+                                                           ("score", "{round}", "{benchmark}"),
+                                                           ("score", 0, "{benchmark}")])
+def test_a_jobs_benchmark_record_is_the_path_its_rule_names(rule, round_, benchmark):
+    """The rule files spell their `benchmark:` paths as f-strings; the layout's job_record must name the same."""
+    path = layout.job_record(rule, "{model}", "{gate}", "{regime}", "{seed}", round_, benchmark)
+    relative = path.removeprefix(f"{layout.BENCHMARKS}/").replace("{", "{{").replace("}", "}}")
+    rule_text = (REPO / f"workflow/rules/{rule}.smk").read_text()
+    assert f'f"{{BENCHMARKS}}/{relative}"' in rule_text
+
+
+def test_round_ones_shared_generation_records_are_found(tmp_path):
+    record = tmp_path / "benchmarks/generate/tiny/base/seed0/round1.pool.tsv"
+    record.parent.mkdir(parents=True)
+    record.write_text("s\n1.0\n")
+    assert layout.shared_generation_records("tiny", 0, str(tmp_path)) == [str(record)]
+    assert layout.shared_generation_records("tiny", 1, str(tmp_path)) == []
