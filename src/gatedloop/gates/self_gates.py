@@ -30,50 +30,33 @@ naming the word and its tokens.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Literal
 
 from gatedloop.backends import Backend, open_backend
 from gatedloop.core.encoding import single_token
-from gatedloop.core.options import option
+from gatedloop.core.options import option, options_from
 from gatedloop.core.runtime import DTYPES, device_for
 from gatedloop.gates.base import GATES, Decision, Gate, Sample
 from gatedloop.gates.noise import NoiseOptions
 
-SELECTION_DEFAULTS = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
-                      "scorer": "transformers", "dtype": "auto"}  # dtype: the workflow passes the config's
 SCORERS = ("transformers", "vllm")
-BINARY_DEFAULTS = {
-    **SELECTION_DEFAULTS,
-    "template": "{prompt}{completion}\n# Question: is the code above correct? Answer:",
-    "yes_word": " yes",
-    "no_word": " no",
-    "max_content_tokens": None,
-}
-CROSS_DEFAULTS = {**BINARY_DEFAULTS, "noise": 0.0}
 
 
 CALIBRATED = "calibrated_threshold"  # set by the gate CLI from round 1's decisions, not by the user
 
 
-def settings_for(gate: str, options: dict, defaults: dict) -> dict:
-    unknown = set(options) - set(defaults) - {"reviewer", CALIBRATED}
-    if unknown:
-        raise ValueError(f"gate_options.{gate}: unknown option(s) {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(defaults)}")
-    settings = {**defaults, **options}
-    if settings["mode"] not in ("quantile", "threshold", "calibrated"):
-        raise ValueError(f"gate_options.{gate}.mode: {settings['mode']!r} is not quantile, threshold or calibrated")
-    if settings["mode"] == "threshold" and settings["threshold"] is None:
+def checked(gate: str, settings) -> dict:
+    """The gate's typed settings as a dict, after the checks that span two settings (types, names and ranges the
+    Options and the schema check already)."""
+    values = dataclasses.asdict(settings)
+    if values["mode"] == "threshold" and values["threshold"] is None:
         raise ValueError(f"gate_options.{gate}: mode 'threshold' needs a threshold value")
-    if settings["dtype"] not in DTYPES:
-        raise ValueError(f"gate_options.{gate}.dtype: {settings['dtype']!r} is not one of {', '.join(DTYPES)}")
-    if settings["scorer"] not in SCORERS:
-        raise ValueError(f"gate_options.{gate}.scorer: {settings['scorer']!r} is not one of {', '.join(SCORERS)}")
-    if not 0 < settings["keep_fraction"] <= 1:
-        raise ValueError(f"gate_options.{gate}.keep_fraction: {settings['keep_fraction']} is not in (0, 1]")
-    return settings
+    if not 0 < values["keep_fraction"] <= 1:
+        raise ValueError(f"gate_options.{gate}.keep_fraction: {values['keep_fraction']} is not in (0, 1]")
+    return values
 
 
 def select(scores: list[float], settings: dict) -> list[bool]:
@@ -93,28 +76,27 @@ class _SelectingGate(Gate):
     """A model-scored gate that selects by quantile or threshold."""
 
     name = ""
-    defaults = SELECTION_DEFAULTS
 
     @dataclass(frozen=True)
     class Options:
         mode: Literal["quantile", "threshold", "calibrated"] = option(
-            SELECTION_DEFAULTS["mode"], "quantile: the top keep_fraction of each round; threshold: score >= threshold; "
+            "quantile", "quantile: the top keep_fraction of each round; threshold: score >= threshold; "
             "calibrated: round 1's quantile, then round 1's lowest accepted score")
-        keep_fraction: float = option(SELECTION_DEFAULTS["keep_fraction"], "the share a quantile keeps",
+        keep_fraction: float = option(0.25, "the share a quantile keeps",
                                       exclusiveMinimum=0, maximum=1)
-        threshold: float | None = option(SELECTION_DEFAULTS["threshold"], "mode threshold: the lowest score accepted")
-        batch_size: int = option(SELECTION_DEFAULTS["batch_size"], "samples per forward pass (a model's own: "
+        threshold: float | None = option(None, "mode threshold: the lowest score accepted")
+        batch_size: int = option(32, "samples per forward pass (a model's own: "
                                  "models.<name>.batch_sizes.gate)", minimum=1)
-        scorer: Literal[SCORERS] = option(SELECTION_DEFAULTS["scorer"], "the backend that scores: transformers, or "
+        scorer: Literal[SCORERS] = option("transformers", "the backend that scores: transformers, or "
                                           "vLLM's log-probabilities")
-        dtype: Literal[DTYPES] = option(SELECTION_DEFAULTS["dtype"], "model precision (the workflow passes the "
+        dtype: Literal[DTYPES] = option("auto", "model precision (the workflow passes the "
                                         "config's dtype)")
         calibrated_threshold: float | None = option(None, "mode calibrated: set by the gate job from round 1's "
                                                     "decisions", config=False)
 
     @classmethod
     def keep_fraction(cls, options: dict) -> float | None:
-        settings = settings_for(cls.name, options, cls.defaults)
+        settings = checked(cls.name, options_from(cls.Options, options, f"gate_options.{cls.name}"))
         return settings["keep_fraction"] if settings["mode"] == "quantile" else None
 
 
@@ -146,7 +128,7 @@ class PerplexityGate(_SelectingGate):
     name = "perplexity"
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
-        settings = settings_for(self.name, self.options, self.defaults)
+        settings = checked(self.name, self.settings)
         scorer = open_scorer(settings, self.model)
         scored = scorer.loglikelihood([(s.prompt, s.completion) for s in samples], settings["batch_size"])
         return _decisions(samples, [r.mean_logprob for r in scored], settings, "mean log-prob")
@@ -157,20 +139,19 @@ class BinaryGate(_SelectingGate):
     kind = "self"
     scores_with = "current"
     name = "binary"
-    defaults = BINARY_DEFAULTS
 
     @dataclass(frozen=True)
     class Options(_SelectingGate.Options):
-        template: str = option(BINARY_DEFAULTS["template"], "the question: {prompt} and {completion} filled in",
-                               minLength=1)
-        yes_word: str = option(BINARY_DEFAULTS["yes_word"], "the answer accepting, a single token", minLength=1)
-        no_word: str = option(BINARY_DEFAULTS["no_word"], "the answer refusing, a single token", minLength=1)
+        template: str = option("{prompt}{completion}\n# Question: is the code above correct? Answer:",
+                               "the question: {prompt} and {completion} filled in", minLength=1)
+        yes_word: str = option(" yes", "the answer accepting, a single token", minLength=1)
+        no_word: str = option(" no", "the answer refusing, a single token", minLength=1)
         max_content_tokens: int | None = option(
-            BINARY_DEFAULTS["max_content_tokens"], "the sample's last this many tokens fill the template (the "
+            None, "the sample's last this many tokens fill the template (the "
             "study's: 2000); null: the whole sample, the question cut to the model's context", minimum=1)
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
-        settings = settings_for(self.name, self.options, self.defaults)
+        settings = checked(self.name, self.settings)
         scorer = open_scorer(settings, self.model)
         yes, no = (single_token(scorer.encoder, settings[key], f"gate_options.{self.name}.{key}")
                    for key in ("yes_word", "no_word"))
@@ -203,7 +184,6 @@ class CrossGate(BinaryGate):
     kind = "exogenous"  # the reviewer is fixed: it does not change with the model being trained
     scores_with = "reviewer"
     name = "cross"
-    defaults = CROSS_DEFAULTS
 
     @dataclass(frozen=True)
     class Options(BinaryGate.Options, NoiseOptions):

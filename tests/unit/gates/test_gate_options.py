@@ -9,7 +9,7 @@ from gatedloop.analysis import effects
 from gatedloop.core.options import OptionsError, config_fields
 from gatedloop.gates import GATES, Sample
 from gatedloop.gates.base import KINDS, Gate, GateRegistry
-from gatedloop.gates.self_gates import BINARY_DEFAULTS, CALIBRATED, CROSS_DEFAULTS, SELECTION_DEFAULTS
+from gatedloop.gates.self_gates import CALIBRATED
 from gatedloop.tools import estimate, findings
 
 
@@ -45,9 +45,13 @@ def test_a_gate_without_a_kind_is_not_registered():
 
 
 def test_the_self_gates_options_default_to_what_they_score_with():
-    """The selecting gates' Options declare the defaults their scoring code applies (settings_for's dicts)."""
-    for name, defaults in (("perplexity", SELECTION_DEFAULTS), ("binary", BINARY_DEFAULTS),
-                           ("cross", {**CROSS_DEFAULTS, "reviewer": "base"})):
+    """The selecting gates' Options are their only defaults: the study's quantile selection, our question."""
+    expected = {"mode": "quantile", "keep_fraction": 0.25, "threshold": None, "batch_size": 32,
+                "scorer": "transformers", "dtype": "auto"}
+    binary = {**expected, "template": "{prompt}{completion}\n# Question: is the code above correct? Answer:",
+              "yes_word": " yes", "no_word": " no", "max_content_tokens": None}
+    for name, defaults in (("perplexity", expected), ("binary", binary),
+                           ("cross", {**binary, "noise": 0.0, "reviewer": "base"})):
         declared = {f.name: f.default for f in config_fields(GATES.get(name).Options)}
         assert declared == defaults, name
     assert CALIBRATED in {f.name for f in dataclasses.fields(GATES.get("perplexity").Options)}
