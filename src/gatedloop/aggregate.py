@@ -155,10 +155,17 @@ def round_counts(round_file: RoundFile, given: Given, families: dict[str, str] |
     if families:
         mix = accepted_by_family(decisions, families)
         counts.update(accepted_family_entropy=family_entropy(mix), accepted_families=len(mix))
+    generation_path = given.get(round_file.sibling("generation"))
+    if generation_path is not None:  # selection in waves: the generation's own counts (the decisions agree)
+        generation = read_json(generation_path)
+        counts.update(n_generated=generation["generated"], n_accepted=generation["passed"],
+                      acceptance_rate=generation["pass_rate"], n_selected=generation["selected"],
+                      generation_waves=generation["waves"])
     stats_path = given.get(round_file.sibling("finetune"))
     if stats_path is not None:
         stats = read_json(stats_path)
-        counts.update(n_train=stats["n_train"], finetune_skipped=stats["skipped"])
+        counts.update(n_train=stats["n_train"], finetune_skipped=stats["skipped"],
+                      n_train_generated=stats.get("n_train_generated"))  # a column only in a sweep with waves
     checks_path = given.get(round_file.sibling("sample_checks"))
     if checks_path is not None:
         checks = read_json(checks_path)
@@ -210,8 +217,11 @@ def collect(score_paths: Sequence[str | Path], gates: Sequence[str], audit_paths
     control = ["self_training_effect"] if any(r["gate"] == CONTROL for r in rows) else []
     coverage = ["accepted_family_entropy", "accepted_families"] if any(
         "accepted_families" in r for r in rows) else []
-    columns = [*COLUMNS[:7], *extra, *base_tests, *control, *COLUMNS[7:], *coverage, *contamination, *analysis,
-               *provenance]
+    waves = ["n_selected", "generation_waves"] if any("n_selected" in r for r in rows) else []
+    for row in rows if waves else ():  # the other arms' selected: the generated samples they trained on
+        row.setdefault("n_selected", row.get("n_train_generated"))
+    columns = [*COLUMNS[:7], *extra, *base_tests, *control, *COLUMNS[7:], *coverage, *waves, *contamination,
+               *analysis, *provenance]
     table = pd.DataFrame(rows).reindex(columns=columns)
     table["first_self_confirming_round"] = first_self_confirming_round(table)
     if control:

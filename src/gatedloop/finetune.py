@@ -2,8 +2,8 @@
 (``--method lora``, the default), or every weight trained (``--method full``, the study's method).
 
 CLI: ``python -m gatedloop.finetune --model DIR --samples S1.jsonl [S2.jsonl ...] --decisions D1.jsonl [...]
---out-model DIR --out-adapter DIR --out-stats finetune.json [--max-train N] [--human POOL --human-fraction F
---human-round R] [--round R] [FinetuneConfig options] [--threads N]``.
+--out-model DIR --out-adapter DIR --out-stats finetune.json [--max-train N [--first-accepted]] [--human POOL
+--human-fraction F --human-round R] [--round R] [FinetuneConfig options] [--threads N]``.
 
 Both methods share one training loop: AdamW, linear warmup then cosine decay (a full fine-tune follows the
 study's transformers schedule, and exempts biases and norms from weight decay as its Trainer does), gradients
@@ -88,10 +88,14 @@ def check_settings(cfg: FinetuneConfig) -> None:
         raise ValueError("finetune.fim_rate rearranges packed texts: set packing true")
 
 
-def training_subset(accepted: list[dict], max_train: int | None, seed: int) -> list[dict]:
-    """Up to ``max_train`` accepted samples (the per-round budget), a seeded random subset when over budget."""
+def training_subset(accepted: list[dict], max_train: int | None, seed: int, first: bool = False) -> list[dict]:
+    """Up to ``max_train`` accepted samples (the per-round budget), a seeded random subset when over budget, or with
+    ``first`` the first ``max_train`` in generation order (selection in waves: the study trains on the first N that
+    passed, the rest of the last wave being overflow)."""
     if max_train is None or len(accepted) <= max_train:
         return accepted
+    if first:
+        return accepted[:max_train]
     import random
 
     keep = sorted(random.Random(seed).sample(range(len(accepted)), max_train))
@@ -379,6 +383,8 @@ def train_and_save(args: argparse.Namespace, cfg: FinetuneConfig, samples: list[
                 "human": [str(args.human), args.human_fraction, args.human_round]}
     if full:
         settings["round"] = args.round  # it sets the warmup
+    if args.first_accepted:  # only where set: a run without it keeps its checkpoints' key
+        settings["first_accepted"] = True
     key = run_key(settings, [*args.samples, *args.decisions, *([args.human] if args.human else [])])
     checkpoints = Checkpointer(args.checkpoint_dir, key, args.checkpoint_every)
     stats["dtype"] = precision if full else str(model.dtype).removeprefix("torch.")
@@ -422,6 +428,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out-stats", type=Path, required=True)
     parser.add_argument("--max-train", type=int, default=None,
                         help="train on at most this many accepted samples per round")
+    parser.add_argument("--first-accepted", action="store_true",
+                        help="over --max-train, take the first accepted in generation order (selection in waves), "
+                             "not a seeded random subset")
     parser.add_argument("--human", type=Path, default=None, help="human-written pool (mix regime)")
     parser.add_argument("--human-fraction", type=float, default=0.25)
     parser.add_argument("--human-round", type=int, default=1)
@@ -451,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for samples_path, decisions_path in zip(args.samples, args.decisions, strict=True):
         round_accepted = accepted_samples(samples_path, decisions_path)
         accepted += round_accepted
-        samples += training_subset(round_accepted, args.max_train, cfg.seed)
+        samples += training_subset(round_accepted, args.max_train, cfg.seed, args.first_accepted)
     n_self = len(samples)
     if args.human is not None:
         samples += human_slice(read_jsonl(args.human), n_self, args.human_fraction, args.human_round)
@@ -460,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> None:
              "rounds_used": len(args.samples), "skipped": not samples, "method": cfg.method,
              "train_ids": [str(s["id"]) for s in samples],  # exactly what was trained on, in order
              "provenance": environment()}
+    if args.first_accepted:
+        stats["selection"] = "first accepted"
     start = time.perf_counter()
     if not samples:
         print(f"WARNING: the gate accepted no sample in {', '.join(map(str, args.decisions))}; "

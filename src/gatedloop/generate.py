@@ -5,16 +5,25 @@ CLI: ``python -m gatedloop.generate --model DIR --prompts pool.jsonl --out sampl
 lines are ``{"id", "prompt_id", "prompt", "completion"}`` (plus ``tests`` where the prompt has them, for gates
 that run tests); ids are ``<prompt_id>#<k>``. ``--n-samples`` cycles through the pool in order (sample i
 completes prompt i mod P), for budgets that are not a multiple of the pool size.
+
+Waves (``budget.selection: waves``, the study's selection for its human and exogenous gates): with ``--gate NAME``,
+candidates are generated ``--wave-size`` at a time, cycling the pool as ``--n-samples`` does, and judged in-process
+by the gate (``--gate-options``: the JSON the gate job gets; ``--noise-seed``: the gate job's), until ``--accepted``
+pass; a spent ``--candidate-budget`` is an error naming both numbers. Every candidate is written (the gate job then
+recomputes the same decisions over the file) and ``--stats`` gets the round's counts (gatedloop.gates.waves).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.backends import BACKENDS, SamplingParams, open_backend
-from gatedloop.core.io import read_jsonl, write_jsonl
+from gatedloop.core.io import read_jsonl, write_json, write_jsonl
 from gatedloop.core.options import add_dataclass_args, dataclass_from_args
 from gatedloop.core.runtime import DTYPES, device_for, set_threads
 from gatedloop.engine.warm import run_cli
@@ -24,14 +33,23 @@ def expand(prompts: list[dict], per_prompt: int, n_samples: int | None = None) -
     """(prompt, sample index) pairs: every prompt ``per_prompt`` times, or ``n_samples`` cycling the pool."""
     if n_samples is None:
         return [(row, k) for row in prompts for k in range(per_prompt)]
-    return [(prompts[i % len(prompts)], i // len(prompts)) for i in range(n_samples)]
+    return cycled(prompts, 0, n_samples)
+
+
+def cycled(prompts: list[dict], start: int, count: int) -> list[tuple[dict, int]]:
+    """Samples start .. start + count - 1 of the pool cycled in order: sample i completes prompt i mod P."""
+    return [(prompts[i % len(prompts)], i // len(prompts)) for i in range(start, start + count)]
 
 
 def generate_samples(model: str, prompts: list[dict], per_prompt: int, params: SamplingParams, seed: int,
                      backend: str = "transformers", device: str = "cpu", n_samples: int | None = None,
                      dtype: str = "auto") -> list[dict]:
     generator = open_backend(backend, model, device=device, dtype=dtype)
-    expanded = expand(prompts, per_prompt, n_samples)
+    return complete(generator, expand(prompts, per_prompt, n_samples), params, seed)
+
+
+def complete(generator, expanded: list[tuple[dict, int]], params: SamplingParams, seed: int) -> list[dict]:
+    """The sample rows of (prompt, index) pairs, completed by an open backend with one seed."""
     completions = generator.generate([row["prompt"] for row, _ in expanded], params, seed=seed)
     samples = []
     for (row, k), completion in zip(expanded, completions, strict=True):
@@ -57,13 +75,61 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
     parser.add_argument("--threads", type=int, default=1)
     add_dataclass_args(parser, SamplingParams)
+    waves = parser.add_argument_group("waves", "generate until enough candidates pass the gate (budget.selection)")
+    waves.add_argument("--gate", default=None, help="judge candidates in waves with this gate (human or exogenous)")
+    waves.add_argument("--gate-options", default="{}", help="the gate's settings as a JSON object (the gate job's)")
+    waves.add_argument("--gate-model", default=None, help="the model the gate scores with, where it scores (cross)")
+    waves.add_argument("--noise-seed", type=int, default=None, help="decision noise: the gate job's noise seed")
+    waves.add_argument("--accepted", type=int, default=None, help="stop when this many candidates passed (N)")
+    waves.add_argument("--wave-size", type=int, default=2000, help="candidates per wave")
+    waves.add_argument("--candidate-budget", type=int, default=200000, help="most candidates generated")
+    waves.add_argument("--stats", type=Path, default=None, help="write the round's generation counts here (JSON)")
     args = parser.parse_args(argv)
     set_threads(args.threads)
+    if args.gate is not None:
+        run_in_waves(parser, args)
+        return
     samples = generate_samples(args.model, read_jsonl(args.prompts), args.samples_per_prompt,
                                dataclass_from_args(SamplingParams, args), args.seed, args.backend,
                                device_for(args.device), args.n_samples, args.dtype)
     write_jsonl(args.out, samples)
     print(f"{len(samples)} samples -> {args.out}")
+
+
+def run_in_waves(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from gatedloop.gates import GATES
+    from gatedloop.gates.waves import BudgetExhausted, WaveSettings, in_waves, run_waves
+
+    started = time.monotonic()
+    options = json.loads(args.gate_options)
+    if args.gate not in GATES:
+        parser.error(f"unknown gate {args.gate!r}; known: {', '.join(GATES.names())}")
+    if not in_waves(args.gate, options):
+        parser.error(f"gate {args.gate!r} does not select in waves (waves are for gates of kind human or exogenous "
+                     "that judge each sample; quantile gates keep their fixed pool)")
+    if args.accepted is None or args.stats is None:
+        parser.error("--gate (waves) needs --accepted and --stats")
+    try:
+        settings = WaveSettings(args.accepted, args.wave_size, args.candidate_budget)
+    except ValueError as exc:
+        parser.error(str(exc))
+    gate = GATES.get(args.gate)(options, model=args.gate_model, threads=args.threads)
+    prompts = read_jsonl(args.prompts)
+    params = dataclass_from_args(SamplingParams, args)
+    generator = open_backend(args.backend, args.model, device=device_for(args.device), dtype=args.dtype)
+
+    def generate_wave(start: int, count: int, seed: int) -> list[dict]:
+        return complete(generator, cycled(prompts, start, count), params, seed)
+
+    try:
+        samples, stats = run_waves(generate_wave, gate, settings, args.seed, args.noise_seed)
+    except BudgetExhausted as exc:
+        sys.exit(f"generate: error: {exc}")
+    stats["seconds"] = round(time.monotonic() - started, 3)  # the whole job's, model loading included
+    write_jsonl(args.out, samples)
+    write_json(args.stats, stats)
+    print(f"{len(samples)} candidates in {stats['waves']} waves, {stats['passed']} passed, {stats['selected']} "
+          f"selected -> {args.out}, {args.stats}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ rule finetune:
         device=config["device"],
         dtype=config["dtype"],
         seed=lambda wc: job_seed(wc, "finetune"),
-        max_train=max_train(),
+        max_train=max_train,
         mix=mix_args,
         checkpoints=lambda wc: f"{CHECKPOINTS}/finetune/{wc.model}/{wc.gate}/{wc.regime}/seed{wc.seed}/round{wc.round}",
     shell:

@@ -14,11 +14,15 @@ What each column holds, and where our runs differ from the study's:
 * ``train_loss``: the mean of the round's logged training losses (finetune.json's history: every ``log_every``-th
   step and the last), our nearest to HF Trainer's ``train_loss``, the mean over all of a run's steps. Empty for
   round 0 and a round that trained nothing.
-* ``num_generated``, ``num_after_filter``, ``filter_pass_rate``: the round's decisions (empty for round 0).
+* ``num_generated``, ``num_after_filter``, ``filter_pass_rate``: the round's decisions (empty for round 0). A
+  round that selected in waves (``budget.selection: waves``) takes them from its generation stats
+  (``generation.json``): candidates generated, samples selected for training (the study's "after filter": its
+  loop trained on exactly N), and the gate's pass rate over every candidate (passed / generated, the study's).
 * ``*_time_sec``: wall seconds of the round's jobs from Snakemake's benchmark records (``gatedloop.core.layout``'s
   ``job_record``): generation, fine-tuning, and the sum of the round's scores. Round 1's generation is shared by
   every gate and regime of a (model, seed): its time is that shared job's, when exactly one was recorded (of
-  several sample counts, which is the cell's is the workflow's config, not known here: empty). The control arm
+  several sample counts, which is the cell's is the workflow's config, not known here: empty). A round that selected
+  in waves has its own generation (round 1 included): its time is the generation stats' seconds. The control arm
   (``reference``) generates nothing: its generation time is empty. A record
   not there (a job run without Snakemake, or cleaned away) leaves the cell empty; no time is ever estimated. The
   records are the one thing read here that is not an input of the aggregate: Snakemake writes them, no rule does.
@@ -140,10 +144,14 @@ def study_rows(metrics_rows: Sequence[dict], model: str, gate: str, regime: str,
     for row in metrics_rows:
         if (row["model"], row["gate"], row["regime"], int(row["seed"])) == (model, gate, regime, seed):
             by_round.setdefault(int(row["round"]), []).append(row)
-    stats = {}
+    stats, generation = {}, {}
     for file, path in files.items():
-        if file.kind == "finetune" and (file.model, file.gate, file.regime, file.seed) == (model, gate, regime, seed):
+        if (file.model, file.gate, file.regime, file.seed) != (model, gate, regime, seed):
+            continue
+        if file.kind == "finetune":
             stats[file.round] = read_json(path)
+        elif file.kind == "generation":
+            generation[file.round] = read_json(path)
     steps = cumulative_steps({r: steps_trained(s) for r, s in stats.items()}, list(by_round))
     rows = []
     for round_, benchmark_rows in sorted(by_round.items()):
@@ -157,7 +165,15 @@ def study_rows(metrics_rows: Sequence[dict], model: str, gate: str, regime: str,
                      "filter_pass_rate": first.get("acceptance_rate"),
                      **job_times(model, gate, regime, seed, round_, [r["benchmark"] for r in benchmark_rows], root),
                      "timestamp": written_at(manifest)})
+        if round_ in generation:
+            rows[-1].update(generation_columns(generation[round_]))
     return rows
+
+
+def generation_columns(generation: dict) -> dict:
+    """The study's generation columns from a round's generation stats (selection in waves)."""
+    return {"num_generated": generation["generated"], "num_after_filter": generation["selected"],
+            "filter_pass_rate": generation["pass_rate"], "generation_time_sec": generation["seconds"]}
 
 
 def write_study_csvs(metrics_rows: Sequence[dict], outputs: Sequence[str | Path],

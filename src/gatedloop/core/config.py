@@ -422,6 +422,7 @@ def check_consistency(config: dict) -> None:
         if spec["source"] == "packaged":
             check_packaged(name, spec)
     check_prompts(config)
+    check_selection(config)
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
         raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "
@@ -434,6 +435,29 @@ def check_consistency(config: dict) -> None:
     if score["n_samples"] > 1 and score["temperature"] == 0:
         raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
                           "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
+
+
+def check_selection(config: dict) -> None:
+    """Selection in waves (budget.selection) needs the N it stops at, within the candidate budget."""
+    budget = config["budget"]
+    if budget["selection"] != "waves":
+        return
+    accepted = budget["accepted_per_round"]
+    if accepted is None:
+        raise ConfigError("config key 'budget.accepted_per_round': budget.selection 'waves' generates until this many "
+                          "samples pass the gate: set it (the study: 5000)")
+    if budget["candidate_budget"] < accepted:
+        raise ConfigError(f"config key 'budget.candidate_budget': {budget['candidate_budget']} candidates cannot "
+                          f"reach budget.accepted_per_round {accepted}")
+    from gatedloop.gates import GATES
+    from gatedloop.gates.self_gates import quantile_count, quantile_pool
+
+    for gate in config["gates"]:
+        keep = GATES.get(gate).keep_fraction(config["gate_options"].get(gate, {}))
+        if keep is not None and quantile_count(keep, quantile_pool(accepted, keep)) != accepted:
+            raise ConfigError(f"config key 'gate_options.{gate}.keep_fraction': a quantile of {keep} cannot keep "
+                              f"exactly budget.accepted_per_round {accepted} (the study's pool of N / keep_fraction "
+                              "is a whole number: 5000 / 0.25 = 20000)")
 
 
 def _dates_as_text(config: dict) -> None:

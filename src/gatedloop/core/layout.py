@@ -81,6 +81,7 @@ KINDS = {
     "spectrum": "spectrum.json",  # written by the analysis job
     "sample_checks": "sample_checks.json",
     "manifest": "manifest.json",
+    "generation": "generation.json",  # selection in waves only (gatedloop.gates.waves): the round's counts
 }
 # Round 0 has no samples, decisions, fine-tuning or sample checks; these of its files are shared by every arm:
 ROUND0_SHARED = ("score", "verdicts", "analysis", "spectrum", "manifest", "audit_generations")
@@ -337,16 +338,23 @@ class Sweep:
     audit: bool = True
     analysis: bool = True
     sample_checks: bool = True
+    wave_gates: tuple[str, ...] = ()  # the gates that select in waves: their rounds write generation stats
 
     @classmethod
     def from_config(cls, config: dict) -> Sweep:
+        from gatedloop.gates.waves import wave_gates
+
         return cls(models=tuple(config["models"]), gates=tuple(config["gates"]), regimes=tuple(config["regimes"]),
                    seeds=tuple(config["seeds"]), rounds=config["rounds"],
                    benchmarks=tuple(config["score"]["benchmarks"]), audit=config["audit"]["enabled"],
-                   analysis=config["analysis"]["enabled"], sample_checks=config["sample_checks"]["enabled"])
+                   analysis=config["analysis"]["enabled"], sample_checks=config["sample_checks"]["enabled"],
+                   wave_gates=tuple(wave_gates(config)))
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        fields = asdict(self)
+        if not self.wave_gates:  # without waves, the aggregate's command stays what it was before they existed
+            del fields["wave_gates"]
+        return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Sweep:
@@ -395,6 +403,10 @@ class Sweep:
     def finetune_stats_files(self) -> list[str]:
         return self.files("finetune", list(self.cells()))
 
+    def generation_files(self) -> list[str]:
+        """The generation stats of the rounds that select in waves."""
+        return self.files("generation", [cell for cell in self.cells() if cell[1] in self.wave_gates])
+
     def manifest_files(self) -> list[str]:
         return self.files("manifest", self.base_rounds() + list(self.cells()))
 
@@ -409,7 +421,8 @@ class Sweep:
         files their jobs write first: a score's verdicts, an analysis's spectrum)."""
         return {"scores": self.score_files(), "audits": self.audit_files(), "analyses": self.analysis_files(),
                 "round_files": self.decision_files() + self.finetune_stats_files() + self.sample_check_files()
-                + self.manifest_files() + self.verdict_files() + self.analysis_files("spectrum")}
+                + self.manifest_files() + self.verdict_files() + self.analysis_files("spectrum")
+                + self.generation_files()}
 
 
 def cell_dir(model: str, gate: str, regime: str, seed: int | str, round_: int | str) -> str:

@@ -31,17 +31,34 @@ def takes_noise(options_cls) -> bool:
     return issubclass(options_cls, NoiseOptions)
 
 
+class FlipStream:
+    """The flips of a run's decisions, drawn in order: one uniform draw per decision from a generator seeded with
+    ``seed``. Drawing them in parts (generation's waves, gatedloop.gates.waves) gives the same flips as drawing
+    them all at once (the gate job over the whole file), so both decide alike."""
+
+    def __init__(self, probability: float, seed: int):
+        self.probability = probability
+        self.rng = random.Random(seed)
+
+    def next(self, n: int) -> list[bool]:
+        return [self.rng.random() < self.probability for _ in range(n)]
+
+
 def flips(n: int, probability: float, seed: int) -> list[bool]:
-    """Whether each of ``n`` decisions is flipped: one uniform draw per decision, in order, from a generator seeded
-    with ``seed``, so a decision's flip depends only on its position, never on what the gate decided."""
-    rng = random.Random(seed)
-    return [rng.random() < probability for _ in range(n)]
+    """Whether each of ``n`` decisions is flipped: a decision's flip depends only on its position, never on what the
+    gate decided."""
+    return FlipStream(probability, seed).next(n)
 
 
 def noisy_rows(rows: list[dict], probability: float, seed: int) -> list[dict]:
     """Decision rows with ``accepted`` flipped where drawn and the gate's own decision as ``accepted_clean``."""
+    return flipped_rows(rows, flips(len(rows), probability, seed))
+
+
+def flipped_rows(rows: list[dict], drawn: list[bool]) -> list[dict]:
+    """The rows with the drawn flips applied (one per row, in order)."""
     noisy = []
-    for row, flipped in zip(rows, flips(len(rows), probability, seed), strict=True):
+    for row, flipped in zip(rows, drawn, strict=True):
         accepted = row["accepted"] != flipped
         reason = f"{row['reason']} (flipped by decision noise)" if flipped else row["reason"]
         noisy.append({**row, "accepted": accepted, "reason": reason, "accepted_clean": row["accepted"]})

@@ -66,10 +66,23 @@ def select(scores: list[float], settings: dict) -> list[bool]:
         return [s >= settings["threshold"] for s in scores]
     if settings["mode"] == "calibrated" and settings.get(CALIBRATED) is not None:
         return [s >= settings[CALIBRATED] for s in scores]
-    keep = math.ceil(settings["keep_fraction"] * len(scores))
+    keep = quantile_count(settings["keep_fraction"], len(scores))
     order = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
     kept = set(order[:keep])
     return [i in kept for i in range(len(scores))]
+
+
+def quantile_count(keep_fraction: float, n: int) -> int:
+    """How many of ``n`` samples a quantile keeps: ceil(keep_fraction * n), the product first rounded to 9 decimals
+    so that float noise (0.1 * 30 = 3.0000000000000004) does not add a sample."""
+    return math.ceil(round(keep_fraction * n, 9))
+
+
+def quantile_pool(accepted: int, keep_fraction: float) -> int:
+    """The samples a quantile gate scores to keep ``accepted``: ceil(accepted / keep_fraction), float noise rounded
+    away as in quantile_count; it keeps exactly ``accepted`` when that quotient is a whole number (the study's
+    20,000 x 0.25 = 5,000)."""
+    return math.ceil(round(accepted / keep_fraction, 9))
 
 
 class _SelectingGate(Gate):

@@ -33,9 +33,17 @@ def mix_args(wildcards, input):
     return f"--human {input.human} --human-fraction {fraction} --human-round {wildcards.round}"
 
 
-def max_train():
+def max_train(wildcards):
+    """--max-train N; a gate that selects in waves (or none, which generates N then) trains on the first N accepted
+    in generation order (the study's), not a random subset."""
     accepted = config["budget"]["accepted_per_round"]
-    return "" if accepted is None else f"--max-train {accepted}"
+    if accepted is None:
+        return ""
+    if wildcards.gate in WAVE_GATES or (
+        WAVES and GATES.kind_of(wildcards.gate) == "none"
+    ):
+        return f"--max-train {accepted} --first-accepted"
+    return f"--max-train {accepted}"
 
 
 def finetune_settings(wildcards):

@@ -58,7 +58,7 @@ def round_settings(wildcards, base):
             gate_options=gate_options_for(config, w.model, w.gate),
             regime=w.regime,
             finetune=config["finetune"],
-            budget=config["budget"],
+            budget=budget_settings(),
             mix=config["mix"] if w.regime == "mix" else None,
         )
     return settings
