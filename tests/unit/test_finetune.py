@@ -264,3 +264,13 @@ def test_weight_decay_spares_biases_and_norms(tiny_llama_dir):
     assert decayed["weight_decay"] == 0.05 and spared["weight_decay"] == 0.0
     assert {names[id(p)] for p in spared["params"]} == {n for n, _ in model.named_parameters() if "norm" in n}
     assert any("q_proj" in names[id(p)] for p in decayed["params"])
+
+
+def test_selection_in_waves_trains_on_the_first_n_accepted_in_generation_order(tmp_path, tiny_model_dir):
+    accepted = [{"id": str(i)} for i in range(10)]
+    assert finetune.training_subset(accepted, 4, seed=1, first=True) == accepted[:4]
+    assert finetune.training_subset(accepted, 20, seed=1, first=True) == accepted
+    write_round(tmp_path, accepted=lambda i: i != 1)  # t0, t2, t3, t4, t5 accepted
+    stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "3", "--first-accepted")
+    assert stats["train_ids"] == ["t0#0", "t2#0", "t3#0"] and stats["selection"] == "first accepted"
+    assert (stats["n_accepted"], stats["n_train"]) == (5, 3)

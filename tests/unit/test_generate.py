@@ -35,9 +35,10 @@ def run_waves_cli(tmp_path, model_dir, *extra: str) -> tuple[list[dict], dict]:
     from gatedloop.generate import main
 
     write_jsonl(tmp_path / "pool.jsonl", WAVES_POOL)
-    main(["--model", str(model_dir), "--prompts", str(tmp_path / "pool.jsonl"), "--out", str(tmp_path / "samples.jsonl"),
-          "--seed", "11", "--max-new-tokens", "4", "--gate", "compile", "--accepted", "6", "--wave-size", "5",
-          "--candidate-budget", "60", "--stats", str(tmp_path / "generation.json"), *extra])
+    main(["--model", str(model_dir), "--prompts", str(tmp_path / "pool.jsonl"),
+          "--out", str(tmp_path / "samples.jsonl"), "--seed", "11", "--max-new-tokens", "4", "--gate", "compile",
+          "--accepted", "6", "--wave-size", "5", "--candidate-budget", "60",
+          "--stats", str(tmp_path / "generation.json"), *extra])
     return read_jsonl(tmp_path / "samples.jsonl"), read_json(tmp_path / "generation.json")
 
 

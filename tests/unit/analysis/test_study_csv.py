@@ -155,3 +155,46 @@ def test_the_control_arm_generates_nothing_so_has_no_generation_time(tmp_path):
     assert shared["generation_time_sec"] == 40.0 and control["generation_time_sec"] is None
     write_record(tmp_path, "benchmarks/generate/m/base/seed0/round1.100.tsv", 20.0)  # two sizes: which is unknown
     assert study_csv.job_times("m", "none", "replace", 0, 1, [], str(tmp_path))["generation_time_sec"] is None
+
+
+WAVES_SWEEP = layout.Sweep(models=("tiny",), gates=("compile", "perplexity"), regimes=("replace",), seeds=(0,),
+                           rounds=2, benchmarks=("microtasks",), audit=False, analysis=False, sample_checks=False,
+                           wave_gates=("compile",))
+GENERATION = {"selection": "waves", "generated": 4, "waves": 1, "passed": 3, "selected": 2, "overflow": 1,
+              "pass_rate": 0.75, "seconds": 7.5}
+
+
+def test_rounds_that_selected_in_waves_take_their_counts_from_the_generation_stats(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    contents = {**CONTENTS, "generation": GENERATION, "finetune": {**FINETUNE, "n_train": 2, "n_train_generated": 2}}
+    files = WAVES_SWEEP.aggregated_files()
+    assert sorted(p for p in files["round_files"] if layout.parse(p).kind == "generation") == [
+        layout.round_file("generation", "tiny", "compile", "replace", 0, r) for r in (1, 2)]
+    for path in (p for paths in files.values() for p in paths):
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        body = contents[layout.parse(path).kind]
+        target.write_text("".join(json.dumps(r) + "\n" for r in body) if isinstance(body, list) else json.dumps(body))
+    out = tmp_path / "results/metrics.csv"
+    aggregate.main(["--sweep", WAVES_SWEEP.to_json(), "--bootstrap", "20", "--out", str(out), "--study-csv",
+                    *WAVES_SWEEP.study_csv_files()])
+    columns, rows = read_rows(out)
+    assert {"n_selected", "generation_waves"} <= set(columns)
+    later = {(r["gate"], r["round"]): r for r in rows if r["round"] != "0"}
+    assert (later["compile", "1"]["n_generated"], later["compile", "1"]["n_accepted"]) == ("4", "3")
+    assert (later["compile", "1"]["n_selected"], later["compile", "1"]["generation_waves"]) == ("2", "1")
+    assert later["perplexity", "1"]["n_selected"] == "2" and later["perplexity", "1"]["generation_waves"] == ""
+    _, compile_rows = read_rows(tmp_path / layout.study_csv("tiny", "compile", "replace", 0))
+    assert [(r["num_generated"], r["num_after_filter"], r["filter_pass_rate"], r["generation_time_sec"])
+            for r in compile_rows] == [("", "", "", ""), ("4", "2", "0.75", "7.5"), ("4", "2", "0.75", "7.5")]
+    _, quantile_rows = read_rows(tmp_path / layout.study_csv("tiny", "perplexity", "replace", 0))
+    assert [(r["num_generated"], r["num_after_filter"]) for r in quantile_rows[1:]] == [("4", "3"), ("4", "3")]
+
+
+def test_without_waves_the_sweep_json_and_metrics_columns_are_as_before(tmp_path, monkeypatch):
+    assert "wave_gates" not in SWEEP.to_json() and layout.Sweep.from_json(SWEEP.to_json()) == SWEEP
+    assert layout.Sweep.from_json(WAVES_SWEEP.to_json()) == WAVES_SWEEP
+    monkeypatch.chdir(tmp_path)
+    write_sweep(tmp_path)
+    columns, _ = read_rows(run_aggregate(tmp_path, study=False) / "metrics.csv")
+    assert not {"n_selected", "generation_waves", "n_train_generated"} & set(columns)

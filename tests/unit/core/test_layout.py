@@ -52,6 +52,7 @@ EXPECTED = {
     "spectrum": (f"{LATER}/spectrum.json", "results/runs/tiny/base/seed3/round0/spectrum.json"),
     "sample_checks": (f"{LATER}/sample_checks.json", None),
     "manifest": (f"{LATER}/manifest.json", "results/runs/tiny/base/seed3/round0/manifest.json"),
+    "generation": (f"{LATER}/generation.json", None),
 }
 
 
@@ -219,3 +220,16 @@ def test_round_ones_shared_generation_records_are_found(tmp_path):
     record.write_text("s\n1.0\n")
     assert layout.shared_generation_records("tiny", 0, str(tmp_path)) == [str(record)]
     assert layout.shared_generation_records("tiny", 1, str(tmp_path)) == []
+
+
+def test_a_rounds_generation_stats_have_a_place_in_a_cell_and_none_in_round_0():
+    path = round_file("generation", "tiny", "compile", "replace", 0, 2)
+    assert path == "results/runs/tiny/compile/replace/seed0/round2/generation.json"
+    assert parse(path) == RoundFile("generation", "tiny", "compile", "replace", 0, 2)
+    with pytest.raises(ValueError, match="round 0 has no generation file"):
+        round_file("generation", "tiny", "compile", "replace", 0, 0)
+    sweep = Sweep(models=("a",), gates=("none", "compile"), regimes=("replace",), seeds=(0,), rounds=2,
+                  benchmarks=("microtasks",), wave_gates=("compile",))
+    assert sweep.generation_files() == [round_file("generation", "a", "compile", "replace", 0, r) for r in (1, 2)]
+    assert set(sweep.generation_files()) <= set(sweep.aggregated_files()["round_files"])
+    assert sweep.to_json() == Sweep.from_json(sweep.to_json()).to_json()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gatedloop.gates import GATES, Sample
-from gatedloop.gates.self_gates import select
+from gatedloop.gates.self_gates import quantile_count, quantile_pool, select
 from gatedloop.models.loading import load_model, load_tokenizer
 
 PROMPT = 'def add_value(x):\n    """Return x plus 7."""'
@@ -33,6 +33,21 @@ def test_select_by_quantile_or_threshold():
     assert select(scores, {"mode": "quantile", "keep_fraction": 0.4}) == [False, True, False, True, False]
     assert select(scores, {"mode": "quantile", "keep_fraction": 0.25}) == [False, True, False, True, False]
     assert select(scores, {"mode": "threshold", "threshold": 0.5}) == [False, True, True, True, False]
+
+
+@pytest.mark.parametrize(("accepted", "keep"), [(5000, 0.25), (12, 0.5), (3, 0.1), (7, 0.2), (7, 0.07), (5, 1.0)])
+def test_a_quantile_keeps_exactly_n_of_a_pool_of_n_over_keep(accepted, keep):
+    pool = quantile_pool(accepted, keep)
+    assert pool == round(accepted / keep)  # the study's 20,000 for 5,000 at 0.25
+    kept = select([float(i % 97) for i in range(pool)], {"mode": "quantile", "keep_fraction": keep})
+    assert sum(kept) == accepted
+
+
+def test_the_quantile_count_is_the_old_ceiling_but_where_float_noise_added_a_sample():
+    for n in range(1, 2000):
+        for keep in (0.1, 0.2, 0.25, 0.3, 0.5, 0.75, 1.0):
+            assert quantile_count(keep, n) == math.ceil(keep * n)  # unchanged wherever the product is clean
+    assert 0.07 * 100 == 7.000000000000001 and (math.ceil(0.07 * 100), quantile_count(0.07, 100)) == (8, 7)
 
 
 def test_perplexity_scores_match_an_unbatched_computation_and_keep_the_lowest(tiny_model_dir):

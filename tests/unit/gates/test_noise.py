@@ -131,3 +131,11 @@ def test_the_audit_judges_the_clean_gate():
     noisy_rows_, noisy_stats = judge(generations, "compile", None, {"noise": 0.5}, 1, 50, 0)
     assert noisy_rows_ == clean_rows and noisy_stats == clean_stats
     assert clean_stats["acceptance_rate"] == 0.5
+
+
+def test_flips_drawn_wave_by_wave_are_the_flips_drawn_at_once():
+    from gatedloop.gates.noise import FlipStream
+
+    stream = FlipStream(0.3, seed=16)
+    in_waves = stream.next(7) + stream.next(7) + stream.next(3)
+    assert in_waves == flips(17, 0.3, seed=16) and any(in_waves)
