@@ -138,3 +138,16 @@ def test_waves_refuse_a_quantile_that_cannot_keep_exactly_n():
         validate_config(config, SCHEMA)
     config["gate_options"]["perplexity"] = {"keep_fraction": 0.25}
     validate_config(config, SCHEMA)
+
+
+def test_execution_waves_run_each_wave_in_the_sandbox(generator):
+    # The completion lands on a comment line: the program runs its test and passes unless the model starts a new line
+    # of junk; a prompt whose test fails never passes.
+    pool = [{"task_id": "ok", "prompt": "def f(x):\n    return x  #", "tests": ["assert f(1) == 1"]},
+            {"task_id": "bad", "prompt": "def f(x):\n    return 0  #", "tests": ["assert f(1) == 1"]}]
+    gate = GATES.get("execution")({"timeout_s": 10})
+    samples, stats = run_waves(waves_of(generator, pool)[0], gate, WaveSettings(3, 4, 40), seed=2, log=lambda _: None)
+    assert stats["selected"] == 3 and stats["generated"] == 4 * stats["waves"]
+    assert all(s["tests"] == ["assert f(1) == 1"] for s in samples)
+    assert sum(passes(samples, gate)) == stats["passed"] and not any(
+        ok for s, ok in zip(samples, passes(samples, gate), strict=True) if s["prompt_id"] == "bad")
