@@ -20,6 +20,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from gatedloop.backends import BACKENDS, SamplingParams, open_backend
@@ -84,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     waves.add_argument("--wave-size", type=int, default=2000, help="candidates per wave")
     waves.add_argument("--candidate-budget", type=int, default=200000, help="most candidates generated")
     waves.add_argument("--stats", type=Path, default=None, help="write the round's generation counts here (JSON)")
+    waves.add_argument("--wave-cache", type=Path, default=None,
+                       help="share generated waves with the other jobs of the same stream through this folder "
+                            "(round 1: every waves gate and regime of a model and seed)")
     args = parser.parse_args(argv)
     set_threads(args.threads)
     if args.gate is not None:
@@ -98,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def run_in_waves(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     from gatedloop.gates import GATES
-    from gatedloop.gates.waves import BudgetExhausted, WaveSettings, in_waves, run_waves
+    from gatedloop.gates.waves import BudgetExhausted, WaveCache, WaveSettings, in_waves, run_waves
 
     started = time.monotonic()
     options = json.loads(args.gate_options)
@@ -121,6 +125,8 @@ def run_in_waves(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     def generate_wave(start: int, count: int, seed: int) -> list[dict]:
         return complete(generator, cycled(prompts, start, count), params, seed)
 
+    if args.wave_cache is not None:
+        generate_wave = WaveCache(args.wave_cache, stream_key(args, params)).wrap(generate_wave)
     try:
         samples, stats = run_waves(generate_wave, gate, settings, args.seed, args.noise_seed)
     except BudgetExhausted as exc:
@@ -130,6 +136,16 @@ def run_in_waves(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     write_json(args.stats, stats)
     print(f"{len(samples)} candidates in {stats['waves']} waves, {stats['passed']} passed, {stats['selected']} "
           f"selected -> {args.out}, {args.stats}")
+
+
+def stream_key(args: argparse.Namespace, params: SamplingParams) -> str:
+    """What decides a wave's candidates besides its start, size and seed: two jobs with the same key sample the same
+    stream (the cache's folder name)."""
+    from gatedloop.core.checkpoint import model_fingerprint, run_key
+
+    settings = {"model": model_fingerprint(args.model), "sampling": asdict(params), "backend": args.backend,
+                "device": device_for(args.device), "dtype": args.dtype}
+    return run_key(settings, [args.prompts])[:16]
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ def run_waves_cli(tmp_path, model_dir, *extra: str) -> tuple[list[dict], dict]:
     from gatedloop.core.io import read_json, read_jsonl, write_jsonl
     from gatedloop.generate import main
 
+    tmp_path.mkdir(exist_ok=True)
     write_jsonl(tmp_path / "pool.jsonl", WAVES_POOL)
     main(["--model", str(model_dir), "--prompts", str(tmp_path / "pool.jsonl"),
           "--out", str(tmp_path / "samples.jsonl"), "--seed", "11", "--max-new-tokens", "4", "--gate", "compile",
@@ -56,6 +57,20 @@ def test_the_gate_job_recomputes_the_waves_decisions_noise_included(tmp_path, ti
     assert sum(d["accepted_clean"] for d in decisions) == stats["passed_clean"]
     assert sum(d["accepted"] != d["accepted_clean"] for d in decisions) == stats["flipped"]
     assert sum(d["accepted"] for d in decisions[:-5]) < 6  # the last wave was needed
+
+
+def test_jobs_of_one_stream_share_waves_through_the_cache_and_write_what_they_would_alone(tmp_path, tiny_model_dir):
+    from gatedloop.core.io import read_jsonl
+
+    cache = ["--wave-cache", str(tmp_path / "cache")]
+    alone, alone_stats = run_waves_cli(tmp_path / "alone", tiny_model_dir)
+    run_waves_cli(tmp_path / "first", tiny_model_dir, *cache)
+    cached_waves = sorted(p.name for p in (tmp_path / "cache").rglob("wave-*.jsonl"))
+    assert len(cached_waves) == alone_stats["waves"]
+    shared, shared_stats = run_waves_cli(tmp_path / "second", tiny_model_dir, *cache)
+    assert shared == alone and shared_stats["generated"] == alone_stats["generated"]
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("wave-*.jsonl")) == cached_waves  # nothing generated
+    assert read_jsonl(tmp_path / "first" / "samples.jsonl") == alone
 
 
 def test_the_waves_cli_refuses_a_quantile_gate_and_missing_settings(tmp_path, tiny_model_dir, capsys):
@@ -110,6 +125,7 @@ def test_a_dry_run_of_a_waves_config_plans_the_waves_jobs(tmp_path):
     assert all("--accepted 12 --wave-size 8 --candidate-budget 96" in c and "--stats " in c for c in waves)
     round1 = [c for c in waves if re.search(r"--out \S+/round1/", c)]
     assert all("--seed 11 " in c and "--model results/base/tiny/model " in c for c in round1)  # one stream, any gate
+    assert all(("--wave-cache results/checkpoints/waves/tiny/seed0/round1" in c) == (c in round1) for c in waves)
     gates = {re.search(r"--samples \S+/runs/tiny/(\w+)/replace/seed0/round(\d)", c).groups(): c
              for c in shell_commands(result, "gate_human")}
     for command in waves:  # the noise seed is the gate job's of the same round

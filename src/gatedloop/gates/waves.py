@@ -19,9 +19,13 @@ seed (gatedloop.gates.noise.FlipStream), so the gate job over the written file d
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from gatedloop.gates.base import GATES, Gate, Sample
 from gatedloop.gates.noise import FlipStream, flipped_rows
@@ -75,6 +79,38 @@ class WaveSettings:
 
 # generate_wave(start, count, seed): the rows of candidates start .. start + count - 1, sampled with seed.
 WaveGenerator = Callable[[int, int, int], list[dict]]
+
+
+class WaveCache:
+    """Waves another job of the same stream generated already, kept outside every job's outputs: round 1 of every
+    waves gate and regime of a (model, seed) reads one stream (the base model, one seed), so each wave of it is
+    generated once and read by the others. ``key`` must hold everything that decides a wave's candidates besides its
+    start, size and seed (which name its file): the model's fingerprint, the prompts' bytes, the sampling settings,
+    the backend, device and precision."""
+
+    def __init__(self, directory: str | os.PathLike, key: str):
+        self.directory = Path(directory) / key
+
+    def wrap(self, generate_wave: WaveGenerator) -> WaveGenerator:
+        def cached(start: int, count: int, seed: int) -> list[dict]:
+            path = self.directory / f"wave-{start}-{count}-{seed}.jsonl"
+            if path.is_file():
+                return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            rows = generate_wave(start, count, seed)
+            self._write(path, rows)
+            return rows
+
+        return cached
+
+    @staticmethod
+    def _write(path: Path, rows: list[dict]) -> None:
+        # A uniquely named staging file, then a rename: two jobs writing the same wave at once both succeed, with
+        # the same content (gatedloop.core.io's atomic writes clear other writers' staging, which would race here).
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(handle, "w") as out:
+            out.writelines(json.dumps(row) + "\n" for row in rows)
+        os.replace(staging, path)
 
 
 def run_waves(generate_wave: WaveGenerator, gate: Gate, settings: WaveSettings, seed: int,

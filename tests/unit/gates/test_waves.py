@@ -151,3 +151,22 @@ def test_execution_waves_run_each_wave_in_the_sandbox(generator):
     assert all(s["tests"] == ["assert f(1) == 1"] for s in samples)
     assert sum(passes(samples, gate)) == stats["passed"] and not any(
         ok for s, ok in zip(samples, passes(samples, gate), strict=True) if s["prompt_id"] == "bad")
+
+
+def test_a_wave_cache_shares_the_stream_between_gates_and_changes_nothing(generator, tmp_path):
+    from gatedloop.gates.waves import WaveCache
+
+    settings = WaveSettings(accepted=4, wave_size=5, candidate_budget=100)
+    quality = GATES.get("quality")({"min_tokens": 1, "max_repetition": 1.0})
+    plain, _ = run_waves(waves_of(generator, MIXED_POOL)[0], GATES.get("compile")({}), settings, seed=9,
+                         log=lambda _: None)
+    generate_wave, first_calls = waves_of(generator, MIXED_POOL)
+    cached, _ = run_waves(WaveCache(tmp_path, "k").wrap(generate_wave), GATES.get("compile")({}), settings, seed=9,
+                          log=lambda _: None)
+    assert cached == plain and first_calls
+    generate_wave, later_calls = waves_of(generator, MIXED_POOL)
+    run_waves(WaveCache(tmp_path, "k").wrap(generate_wave), quality, settings, seed=9, log=lambda _: None)
+    assert not later_calls or later_calls[0][0] >= len(plain)  # only waves beyond the first job's are generated
+    generate_wave, other_key = waves_of(generator, MIXED_POOL)
+    run_waves(WaveCache(tmp_path, "other").wrap(generate_wave), quality, settings, seed=9, log=lambda _: None)
+    assert other_key  # another stream's key reads nothing

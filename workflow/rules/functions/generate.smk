@@ -103,4 +103,14 @@ def waves_args(wildcards):
     ]
     if gate_model(wildcards):
         args.append(f"--gate-model {gate_model(wildcards)}")
+    if (
+        _round(wildcards) == 1
+    ):  # one stream for every gate and regime: its waves are generated once
+        args.append(f"--wave-cache {wave_cache(wildcards.model, wildcards.seed)}")
     return " ".join(args) + noise_seed_arg(wildcards)
+
+
+def wave_cache(model, seed):
+    """Round 1's waves of a (model, seed), shared by its waves jobs: outside every job's outputs, like training
+    checkpoints (the generate job keys them by model, prompts and sampling settings)."""
+    return f"{CHECKPOINTS}/waves/{model}/seed{seed}/round1"
