@@ -112,6 +112,13 @@ class _SelectingGate(Gate):
         settings = checked(cls.name, options_from(cls.Options, options, f"gate_options.{cls.name}"))
         return settings["keep_fraction"] if settings["mode"] == "quantile" else None
 
+    def scorer(self, settings: dict) -> Backend:
+        """The scoring model, loaded at the first decision and kept: a waves job (cross in threshold mode) decides
+        once per wave."""
+        if getattr(self, "_scorer", None) is None:
+            self._scorer = open_scorer(settings, self.model)
+        return self._scorer
+
 
 def open_scorer(settings: dict, model: str) -> Backend:
     """The scoring model, loaded once per gate run, on the backend ``scorer`` names."""
@@ -142,7 +149,7 @@ class PerplexityGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = checked(self.name, self.settings)
-        scorer = open_scorer(settings, self.model)
+        scorer = self.scorer(settings)
         scored = scorer.loglikelihood([(s.prompt, s.completion) for s in samples], settings["batch_size"])
         return _decisions(samples, [r.mean_logprob for r in scored], settings, "mean log-prob")
 
@@ -165,7 +172,7 @@ class BinaryGate(_SelectingGate):
 
     def decide(self, samples: list[Sample]) -> list[Decision]:
         settings = checked(self.name, self.settings)
-        scorer = open_scorer(settings, self.model)
+        scorer = self.scorer(settings)
         yes, no = (single_token(scorer.encoder, settings[key], f"gate_options.{self.name}.{key}")
                    for key in ("yes_word", "no_word"))
         limit = settings["max_content_tokens"]

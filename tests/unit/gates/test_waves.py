@@ -170,3 +170,22 @@ def test_a_wave_cache_shares_the_stream_between_gates_and_changes_nothing(genera
     generate_wave, other_key = waves_of(generator, MIXED_POOL)
     run_waves(WaveCache(tmp_path, "other").wrap(generate_wave), quality, settings, seed=9, log=lambda _: None)
     assert other_key  # another stream's key reads nothing
+
+
+def test_a_reviewer_in_threshold_mode_selects_in_waves_with_its_model_loaded_once(generator, tiny_model_dir,
+                                                                                   monkeypatch):
+    from gatedloop.gates import self_gates
+
+    opened = []
+    real = self_gates.open_scorer
+    monkeypatch.setattr(self_gates, "open_scorer", lambda *a: opened.append(a) or real(*a))
+    from gatedloop.models.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(str(tiny_model_dir))
+    yes, no = [w for w in (" x", " return", " True", " False", " None", " for")
+               if len(tokenizer.encode(w, add_special_tokens=False)) == 1][:2]
+    gate = GATES.get("cross")({"mode": "threshold", "threshold": -1e9, "yes_word": yes, "no_word": no},
+                              model=str(tiny_model_dir))
+    samples, stats = run_waves(waves_of(generator, MIXED_POOL)[0], gate, WaveSettings(7, 4, 40), seed=1,
+                               log=lambda _: None)
+    assert stats["waves"] == 2 and stats["selected"] == 7 and len(opened) == 1
