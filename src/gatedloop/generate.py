@@ -125,13 +125,16 @@ def run_in_waves(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     def generate_wave(start: int, count: int, seed: int) -> list[dict]:
         return complete(generator, cycled(prompts, start, count), params, seed)
 
-    if args.wave_cache is not None:
-        generate_wave = WaveCache(args.wave_cache, stream_key(args, params)).wrap(generate_wave)
+    cache = WaveCache(args.wave_cache, stream_key(args, params)) if args.wave_cache is not None else None
+    if cache is not None:
+        generate_wave = cache.wrap(generate_wave)
     try:
         samples, stats = run_waves(generate_wave, gate, settings, args.seed, args.noise_seed)
     except BudgetExhausted as exc:
         sys.exit(f"generate: error: {exc}")
     stats["seconds"] = round(time.monotonic() - started, 3)  # the whole job's, model loading included
+    if cache is not None:  # its seconds then leave out the waves another job of the stream generated
+        stats["waves_from_cache"] = cache.hits
     write_jsonl(args.out, samples)
     write_json(args.stats, stats)
     print(f"{len(samples)} candidates in {stats['waves']} waves, {stats['passed']} passed, {stats['selected']} "

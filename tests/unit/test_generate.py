@@ -69,6 +69,7 @@ def test_jobs_of_one_stream_share_waves_through_the_cache_and_write_what_they_wo
     assert len(cached_waves) == alone_stats["waves"]
     shared, shared_stats = run_waves_cli(tmp_path / "second", tiny_model_dir, *cache)
     assert shared == alone and shared_stats["generated"] == alone_stats["generated"]
+    assert shared_stats["waves_from_cache"] == shared_stats["waves"] and "waves_from_cache" not in alone_stats
     assert sorted(p.name for p in (tmp_path / "cache").rglob("wave-*.jsonl")) == cached_waves  # nothing generated
     assert read_jsonl(tmp_path / "first" / "samples.jsonl") == alone
 

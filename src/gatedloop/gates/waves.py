@@ -90,11 +90,13 @@ class WaveCache:
 
     def __init__(self, directory: str | os.PathLike, key: str):
         self.directory = Path(directory) / key
+        self.hits = 0  # waves read, not generated, by this job
 
     def wrap(self, generate_wave: WaveGenerator) -> WaveGenerator:
         def cached(start: int, count: int, seed: int) -> list[dict]:
             path = self.directory / f"wave-{start}-{count}-{seed}.jsonl"
             if path.is_file():
+                self.hits += 1
                 return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
             rows = generate_wave(start, count, seed)
             self._write(path, rows)
