@@ -118,6 +118,9 @@ def run_in_waves(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     except ValueError as exc:
         parser.error(str(exc))
     gate = GATES.get(args.gate)(options, model=args.gate_model, threads=args.threads)
+    noise = getattr(gate.settings, "noise", 0.0)
+    if noise > 0 and args.noise_seed is None:
+        parser.error(f"gate {args.gate!r} has decision noise {noise}: pass --noise-seed (the gate job's)")
     prompts = read_jsonl(args.prompts)
     params = dataclass_from_args(SamplingParams, args)
     generator = open_backend(args.backend, args.model, device=device_for(args.device), dtype=args.dtype)

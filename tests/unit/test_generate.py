@@ -88,6 +88,9 @@ def test_the_waves_cli_refuses_a_quantile_gate_and_missing_settings(tmp_path, ti
     with pytest.raises(SystemExit):
         main([*base, "--gate", "compile", "--accepted", "5", "--candidate-budget", "4", "--stats", "g.json"])
     assert "candidate_budget 4 cannot reach 5" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*base, "--gate", "compile", "--gate-options", '{"noise": 0.1}', "--accepted", "5", "--stats", "g.json"])
+    assert "pass --noise-seed" in capsys.readouterr().err
 
 
 def test_a_spent_budget_stops_the_job_with_both_numbers(tmp_path, tiny_model_dir):
