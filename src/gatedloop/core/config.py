@@ -422,6 +422,8 @@ def check_consistency(config: dict) -> None:
         if spec["source"] == "packaged":
             check_packaged(name, spec)
     check_prompts(config)
+    check_mixture(config)
+    check_evaluation_rounds(config)
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
         raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "
@@ -434,6 +436,85 @@ def check_consistency(config: dict) -> None:
     if score["n_samples"] > 1 and score["temperature"] == 0:
         raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
                           "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
+
+
+def nl_fraction_for(config: dict, model: str) -> float:
+    """A model's natural-language share: its own (models.<name>.nl_fraction), else natural_language.fraction."""
+    return config["models"][model].get("nl_fraction", config["natural_language"]["fraction"])
+
+
+def pool_prompts(config: dict) -> list[str]:
+    """The prompts of the prompt pool every round generates from: prompts.path's, or the embedded microtasks'."""
+    if config["prompts"]["path"] is not None:
+        from gatedloop.data.prompt_pool import read_pool
+
+        return [row["prompt"] for row in read_pool(config["prompts"]["path"])]
+    from gatedloop.data.task_families import split_tasks
+
+    microtasks = config["microtasks"]
+    return [task.prompt for task in split_tasks(microtasks["heldout_fraction"], microtasks["seed"],
+                                                microtasks["pool_size"])["pool"]]
+
+
+def check_mixture(config: dict) -> None:
+    """The study's training mixture (anchors, natural_language): the budget it shares out, the files, and enough
+    rows for every round's slice, before any job; an anchor that is a prompt of the pool is refused."""
+    from gatedloop.data import mixture
+
+    anchor_fraction = config["anchors"]["fraction"]
+    nl_fractions = {model: nl_fraction_for(config, model) for model in config["models"]}
+    if not anchor_fraction and not any(nl_fractions.values()):
+        return
+    total = config["budget"]["accepted_per_round"]
+    if total is None:
+        raise ConfigError("config key 'budget.accepted_per_round': anchors.fraction and natural_language fractions "
+                          "are shares of each round's total training set: set the total here (the study: 5000)")
+    rounds = config["rounds"]
+    for model, nl_fraction in nl_fractions.items():
+        try:
+            mixture.mixture_counts(total, anchor_fraction, nl_fraction)
+        except ValueError as exc:
+            raise ConfigError(f"config key 'anchors.fraction' / nl_fraction of model {model!r}: {exc}") from None
+    if anchor_fraction:
+        path = _mixture_file(config, "anchors")
+        try:
+            rows = mixture.read_anchors(path)
+            mixture.check_anchor_supply(path, rows, round(total * anchor_fraction), rounds)
+        except ValueError as exc:
+            raise ConfigError(f"config key 'anchors.path': {exc}") from None
+        hit = mixture.pool_overlap(rows, pool_prompts(config))
+        if hit is not None:
+            raise ConfigError(f"config key 'anchors.path': {path}:{hit['line']}: anchor {hit['id']!r} is a prompt of "
+                              "the prompt pool; anchors must be fresh data, never a prompt the model completes")
+    needed = max(round(total * fraction) for fraction in nl_fractions.values())
+    if needed:
+        path = _mixture_file(config, "natural_language")
+        try:
+            mixture.check_natural_language_supply(path, mixture.read_natural_language(path), needed, rounds)
+        except ValueError as exc:
+            raise ConfigError(f"config key 'natural_language.path': {exc}") from None
+
+
+def _mixture_file(config: dict, section: str) -> str:
+    path = config[section]["path"]
+    if path is None or not Path(path).is_file():
+        raise ConfigError(f"config key '{section}.path': a fraction above 0 needs a JSONL file; {path!r} is not a "
+                          "file")
+    return path
+
+
+def check_evaluation_rounds(config: dict) -> None:
+    """The rounds scored: within 0..rounds, with round 0 (the baseline) and the last round (the study's rule)."""
+    chosen = config["evaluation_rounds"]
+    if chosen is None:
+        return
+    last = config["rounds"]
+    outside = [r for r in chosen if r > last]
+    if outside:
+        raise ConfigError(f"config key 'evaluation_rounds': round {outside[0]} is past the last round ({last})")
+    for needed, what in ((0, "the baseline, round 0"), (last, f"the last round, {last}")):
+        if needed not in chosen:
+            raise ConfigError(f"config key 'evaluation_rounds': must include {what}; got {sorted(chosen)}")
 
 
 def _dates_as_text(config: dict) -> None:

@@ -219,3 +219,16 @@ def test_round_ones_shared_generation_records_are_found(tmp_path):
     record.write_text("s\n1.0\n")
     assert layout.shared_generation_records("tiny", 0, str(tmp_path)) == [str(record)]
     assert layout.shared_generation_records("tiny", 1, str(tmp_path)) == []
+
+
+def test_a_sweep_with_evaluation_rounds_scores_only_those_and_keeps_every_other_round_file():
+    every = Sweep(models=("a",), gates=("none",), regimes=("replace",), seeds=(0,), rounds=5,
+                  benchmarks=("microtasks",))
+    some = Sweep(**{**every.__dict__, "evaluation_rounds": (0, 2, 5)})
+    assert {parse(p).round for p in some.score_files()} == {0, 2, 5}
+    assert {parse(p).round for p in some.verdict_files()} == {0, 2, 5}
+    assert {parse(p).round for p in every.score_files()} == set(range(6))
+    assert some.finetune_stats_files() == every.finetune_stats_files()  # every round still trains
+    assert some.audit_files() == every.audit_files() and some.analysis_files() == every.analysis_files()
+    assert Sweep.from_json(some.to_json()) == some
+    assert "evaluation_rounds" not in every.to_json()  # a sweep without them keeps its aggregate's command

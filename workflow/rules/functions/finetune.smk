@@ -3,6 +3,7 @@
 
 import dataclasses
 
+from gatedloop.core.config import nl_fraction_for
 from gatedloop.finetune import ADDED_SETTINGS, FinetuneConfig
 
 
@@ -23,14 +24,50 @@ def finetune_inputs(wildcards):
     }
     if w.regime == "mix":
         inputs["human"] = HUMAN_POOL.format(model=w.model)
+    inputs.update(mixture_files(w.model))
     return inputs
 
 
-def mix_args(wildcards, input):
-    if wildcards.regime != "mix":
+def mixture_files(model):
+    """The study's mixture files this model's rounds train on (anchors, natural_language), where their fraction is
+    above 0."""
+    files = {}
+    if config["anchors"]["fraction"]:
+        files["anchors"] = config["anchors"]["path"]
+    if nl_fraction_for(config, model):
+        files["nl"] = config["natural_language"]["path"]
+    return files
+
+
+def mixture_args(wildcards, input):
+    """The mixture's flags, only where a fraction is above 0 (so other sweeps keep their commands): each file with
+    its fraction, the round whose anchor slice is trained on, and the run's seed that orders the slices.
+    """
+    files = mixture_files(wildcards.model)
+    if not files:
         return ""
-    fraction = config["mix"]["human_fraction"]
-    return f"--human {input.human} --human-fraction {fraction} --human-round {wildcards.round}"
+    flags = []
+    if "anchors" in files:
+        fraction = config["anchors"]["fraction"]
+        flags += ["--anchors", input.anchors, "--anchor-fraction", str(fraction)]
+        flags += ["--anchor-seed", wildcards.seed]
+    if "nl" in files:
+        fraction = nl_fraction_for(config, wildcards.model)
+        flags += ["--nl", input.nl, "--nl-fraction", str(fraction)]
+    return shlex.join(flags + ["--mixture-round", wildcards.round])
+
+
+def mix_args(wildcards, input):
+    """The data-mixing flags: the mix regime's human code, then the study's mixture (mixture_args); empty where
+    neither is on, so the rule's command is as it was."""
+    flags = [mixture_args(wildcards, input)]
+    if wildcards.regime == "mix":
+        fraction = config["mix"]["human_fraction"]
+        flags.insert(
+            0,
+            f"--human {input.human} --human-fraction {fraction} --human-round {wildcards.round}",
+        )
+    return " ".join(flag for flag in flags if flag)
 
 
 def max_train():
