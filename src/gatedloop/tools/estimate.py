@@ -68,6 +68,12 @@ def generated_per_round(config: dict, gate: str) -> int:
     return config["microtasks"]["pool_size"] * config["generate"]["samples_per_prompt"]
 
 
+def scored_rounds(config: dict) -> int:
+    """The rounds after round 0 that are scored: evaluation_rounds' (null or absent: every round)."""
+    evaluated = config.get("evaluation_rounds")
+    return config["rounds"] if evaluated is None else len([r for r in evaluated if r > 0])
+
+
 def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
     """model -> stage -> tokens the whole sweep pushes through the model (generation counts new tokens)."""
     rounds, seeds, gates = config["rounds"], len(config["seeds"]), config["gates"]
@@ -86,7 +92,8 @@ def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
             "gate": sum(generated_per_round(config, g) * (PROMPT_TOKENS + new)
                         for g in gates if g in MODEL_GATES) * rounds * seeds,
             "finetune": trained_steps * config["finetune"]["batch_size"] * config["finetune"]["max_len"],
-            "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * rounds + 1) * seeds,
+            "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * scored_rounds(config) + 1)
+            * seeds,
             "audit": HELD_OUT_TASKS * audit["samples_per_task"] * audit["max_new_tokens"]
             * (len(judged) * (rounds + 1)) * seeds,
             "analyze": (config["analysis"]["probe"]["n"] * config["analysis"]["max_tokens"]

@@ -64,3 +64,9 @@ def test_the_cli_prints_jobs_per_rule_and_gpu_hours():
                              str(REPO / "config/integration.yaml")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "pretrain" in result.stdout and "finetune" in result.stdout and "GPU-hours on H100" in result.stdout
+
+
+def test_scoring_counts_only_the_evaluated_rounds():
+    some = stage_tokens(paper(rounds=20, evaluation_rounds=[0, 5, 10, 20]))["santacoder"]
+    three = stage_tokens(paper(rounds=3))["santacoder"]  # three rounds after round 0, like 5, 10 and 20
+    assert some["score"] == three["score"] and some["finetune"] == pytest.approx(20 / 3 * three["finetune"])
