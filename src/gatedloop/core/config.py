@@ -422,6 +422,7 @@ def check_consistency(config: dict) -> None:
         if spec["source"] == "packaged":
             check_packaged(name, spec)
     check_prompts(config)
+    check_finetune_batches(config)
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
         raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "
@@ -434,6 +435,31 @@ def check_consistency(config: dict) -> None:
     if score["n_samples"] > 1 and score["temperature"] == 0:
         raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
                           "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
+
+
+def effective_batch(config: dict) -> int:
+    """The samples (or packed sequences) per optimizer step: finetune.batch_size x finetune.grad_accum."""
+    return config["finetune"]["batch_size"] * config["finetune"]["grad_accum"]
+
+
+def finetune_batch(config: dict, model: str) -> tuple[int, int]:
+    """(batch_size, grad_accum) of a model's fine-tuning: its own per-step batch (models.<name>.batch_sizes.finetune)
+    with the accumulation that keeps the configured effective batch, else the finetune section's pair."""
+    own = config["models"][model]["batch_sizes"].get("finetune")
+    if own is None:
+        return config["finetune"]["batch_size"], config["finetune"]["grad_accum"]
+    return own, effective_batch(config) // own
+
+
+def check_finetune_batches(config: dict) -> None:
+    """A model's own fine-tuning batch must divide the effective batch, or its optimizer steps would differ."""
+    effective = effective_batch(config)
+    for name, spec in config["models"].items():
+        own = spec["batch_sizes"].get("finetune")
+        if own is not None and effective % own:
+            raise ConfigError(f"config key 'models.{name}.batch_sizes.finetune': {own} does not divide the effective "
+                              f"batch {effective} (finetune.batch_size {config['finetune']['batch_size']} x "
+                              f"finetune.grad_accum {config['finetune']['grad_accum']})")
 
 
 def _dates_as_text(config: dict) -> None:
