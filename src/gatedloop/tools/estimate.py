@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from gatedloop.core.config import ConfigError, load_yaml, validate_config
+from gatedloop.core.config import ConfigError, arm_options, load_yaml, validate_config
 from gatedloop.gates import GATES
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,8 +32,6 @@ PROMPT_TOKENS = 150  # a prompt's length in tokens, roughly (microtask docstring
 HELD_OUT_TASKS = 174  # the microtasks audit set
 BENCHMARK_TASKS = {"microtasks": 174, "humaneval": 164, "humaneval_plus": 164, "mbpp_plus": 378,
                    "livecodebench": 400}
-# The gates that run a model over every sample (self-gates and a reviewer): their keep_fraction sizes the round
-MODEL_GATES = set(GATES.scoring_with_model())
 
 
 def planned_jobs(configfile: Path) -> dict[str, int]:
@@ -62,7 +60,7 @@ def model_key(spec: dict) -> str:
 
 def generated_per_round(config: dict, gate: str) -> int:
     accepted = config["budget"]["accepted_per_round"]
-    keep = config["gate_options"].get(gate, {}).get("keep_fraction") if gate in MODEL_GATES else None
+    keep = arm_options(config, gate).get("keep_fraction") if GATES.get(gate).scores_with else None
     if accepted is not None and keep:
         return math.ceil(accepted / keep)
     return config["microtasks"]["pool_size"] * config["generate"]["samples_per_prompt"]
@@ -84,7 +82,7 @@ def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
         out[name] = {
             "generate": generated * new,
             "gate": sum(generated_per_round(config, g) * (PROMPT_TOKENS + new)
-                        for g in gates if g in MODEL_GATES) * rounds * seeds,
+                        for g in gates if GATES.get(g).scores_with) * rounds * seeds,
             "finetune": trained_steps * config["finetune"]["batch_size"] * config["finetune"]["max_len"],
             "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * rounds + 1) * seeds,
             "audit": HELD_OUT_TASKS * audit["samples_per_task"] * audit["max_new_tokens"]
