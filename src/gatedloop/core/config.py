@@ -195,6 +195,7 @@ def validate_config(config: dict, schema_path: str | Path, check_tokenizers: boo
     if errors:
         lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    select_models(config)
     add_control_arm(config)
     check_names(config)
     check_consistency(config)
@@ -350,6 +351,18 @@ def check_answer_words(config: dict) -> None:
                         f"config key '{_answer_key(config, model, gate, key)}': gate {gate!r} of model {model!r}: "
                         f"{settings[key]!r} is {len(ids)} tokens {pieces} in the tokenizer of {described}; an answer "
                         f"word must be a single token (set one under {where}.{gate}.{key})")
+
+
+def select_models(config: dict) -> None:
+    """only_models keeps those models of ``models`` (in their order there); a name not among them is named."""
+    chosen = config["only_models"]
+    if chosen is None:
+        return
+    unknown = [name for name in chosen if name not in config["models"]]
+    if unknown:
+        raise ConfigError(f"config key 'only_models': {unknown[0]!r} is not a model of models "
+                          f"({', '.join(config['models'])})")
+    config["models"] = {name: spec for name, spec in config["models"].items() if name in chosen}
 
 
 def add_control_arm(config: dict) -> None:
