@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
+import re
 from pathlib import Path
 
 import yaml
@@ -70,12 +71,17 @@ def config_schema(path: str | Path) -> dict:
     default changes no job); a benchmark's section is filled with its defaults, as its jobs' --option flags are."""
     from gatedloop.benchmarks import BENCHMARKS
     from gatedloop.gates import GATES
+    from gatedloop.gates.base import ARM_MARK
 
     schema = load_schema(path)
     gate_options = schema["properties"]["gate_options"]
     gate_options["properties"] = {
         name: {**GATES.options_schema(name, defaults=False), "description": f"gate {name} ({gate.kind})"}
         for name, gate in GATES.items()}
+    gate_options["patternProperties"] = {
+        f"^{re.escape(name)}{ARM_MARK}[A-Za-z0-9][A-Za-z0-9_.-]*$": {
+            **GATES.options_schema(name, defaults=False), "description": f"a variant arm of gate {name}"}
+        for name, gate in GATES.items() if gate.kind != "control"}
     gate_options["additionalProperties"] = False
     score = schema["properties"]["score"]["properties"]
     for name in benchmark_option_sections():
@@ -102,6 +108,7 @@ def check_names(config: dict) -> None:
     from gatedloop.backends import BACKENDS
     from gatedloop.benchmarks import BENCHMARKS
     from gatedloop.gates import GATES
+    from gatedloop.gates.base import ARM_MARK
     from gatedloop.models.sources import SOURCES
 
     checks = [(f"gates[{i}]", name, GATES) for i, name in enumerate(config["gates"])]
@@ -113,6 +120,9 @@ def check_names(config: dict) -> None:
         if name not in registry:
             raise ConfigError(f"config key '{key}': unknown {registry.kind} {name!r}; "
                               f"known: {', '.join(registry.names())}")
+    for i, arm in enumerate(config["gates"]):
+        if ARM_MARK in arm and GATES.kind_of(arm) == "control":
+            raise ConfigError(f"config key 'gates[{i}]': {arm!r}: the control arm has no variants")
     scored = config["score"]["benchmarks"]
     for name in config["score"]["data"]:
         if name not in scored:
@@ -143,10 +153,10 @@ def check_options(config: dict) -> None:
     gate_options = config.get("gate_options", {})
     sections = []
     if isinstance(gate_options, dict):
-        unknown = sorted(set(gate_options) - set(GATES.names()))
+        unknown = sorted(name for name in gate_options if name not in GATES)
         if unknown:
-            raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; "
-                              f"known: {', '.join(GATES.names())}")
+            raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: "
+                              f"{', '.join(GATES.names())}, or a variant arm of one: <gate>@<label>")
         sections += [(GATES, name, values) for name, values in gate_options.items()]
     score = config.get("score", {})
     if isinstance(score, dict):
@@ -185,6 +195,7 @@ def validate_config(config: dict, schema_path: str | Path, check_tokenizers: boo
     if errors:
         lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    select_models(config)
     add_control_arm(config)
     check_names(config)
     check_consistency(config)
@@ -213,7 +224,7 @@ def answer_model(config: dict, model: str, gate: str) -> str | None:
 
     if GATES.get(gate).scores_with != "reviewer":
         return model
-    reviewer = config["gate_options"].get(gate, {}).get("reviewer", BASE_REVIEWER)
+    reviewer = arm_options(config, gate).get("reviewer", BASE_REVIEWER)
     if reviewer == BASE_REVIEWER:
         return model
     return reviewer if reviewer in config["models"] else None
@@ -223,10 +234,23 @@ def gate_options_for(config: dict, model: str, gate: str) -> dict:
     """A gate's options in the cells of ``model``: ``gate_options.<gate>``, with the answer words and template of
     the answering model (``models.<name>.gate_options.<gate>``, see answer_model) on top. The workflow passes
     exactly this to the gate and the audit, so changing one model's words re-plans only the jobs it answers in."""
-    options = dict(config["gate_options"].get(gate, {}))
+    from gatedloop.gates.base import gate_of
+
+    options = arm_options(config, gate)
     answering = answer_model(config, model, gate)
     if answering is not None:
-        options.update(config["models"][answering].get("gate_options", {}).get(gate, {}))
+        options.update(config["models"][answering].get("gate_options", {}).get(gate_of(gate), {}))
+    return options
+
+
+def arm_options(config: dict, arm: str) -> dict:
+    """An arm's gate options: ``gate_options.<gate>``, and for a variant arm (``<gate>@<label>``) its own
+    ``gate_options.<gate>@<label>`` on top."""
+    from gatedloop.gates.base import gate_of
+
+    options = dict(config["gate_options"].get(gate_of(arm), {}))
+    if arm != gate_of(arm):
+        options.update(config["gate_options"].get(arm, {}))
     return options
 
 
@@ -264,7 +288,7 @@ def answering_tokenizer_source(config: dict, model: str, gate: str) -> tuple[str
     """(what it is, source kind, where) of the tokenizer that reads ``gate``'s answer in the cells of ``model``."""
     answering = answer_model(config, model, gate)
     if answering is None:  # a reviewer outside the config: a directory, or a hub id
-        reviewer = config["gate_options"][gate]["reviewer"]
+        reviewer = arm_options(config, gate)["reviewer"]
         return f"reviewer {reviewer}", "local" if Path(reviewer).is_dir() else "hub", reviewer
     spec = config["models"][answering]
     where = {"local": spec.get("path"), "hub": spec.get("id")}.get(spec["source"])
@@ -327,6 +351,18 @@ def check_answer_words(config: dict) -> None:
                         f"config key '{_answer_key(config, model, gate, key)}': gate {gate!r} of model {model!r}: "
                         f"{settings[key]!r} is {len(ids)} tokens {pieces} in the tokenizer of {described}; an answer "
                         f"word must be a single token (set one under {where}.{gate}.{key})")
+
+
+def select_models(config: dict) -> None:
+    """only_models keeps those models of ``models`` (in their order there); a name not among them is named."""
+    chosen = config["only_models"]
+    if chosen is None:
+        return
+    unknown = [name for name in chosen if name not in config["models"]]
+    if unknown:
+        raise ConfigError(f"config key 'only_models': {unknown[0]!r} is not a model of models "
+                          f"({', '.join(config['models'])})")
+    config["models"] = {name: spec for name, spec in config["models"].items() if name in chosen}
 
 
 def add_control_arm(config: dict) -> None:
@@ -424,6 +460,7 @@ def check_consistency(config: dict) -> None:
     check_prompts(config)
     check_mixture(config)
     check_evaluation_rounds(config)
+    check_finetune_batches(config)
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
         raise ConfigError(f"config key 'analysis.probe.path': source 'file' needs a JSONL file with a 'text' field "
@@ -515,6 +552,29 @@ def check_evaluation_rounds(config: dict) -> None:
     for needed, what in ((0, "the baseline, round 0"), (last, f"the last round, {last}")):
         if needed not in chosen:
             raise ConfigError(f"config key 'evaluation_rounds': must include {what}; got {sorted(chosen)}")
+def effective_batch(config: dict) -> int:
+    """The samples (or packed sequences) per optimizer step: finetune.batch_size x finetune.grad_accum."""
+    return config["finetune"]["batch_size"] * config["finetune"]["grad_accum"]
+
+
+def finetune_batch(config: dict, model: str) -> tuple[int, int]:
+    """(batch_size, grad_accum) of a model's fine-tuning: its own per-step batch (models.<name>.batch_sizes.finetune)
+    with the accumulation that keeps the configured effective batch, else the finetune section's pair."""
+    own = config["models"][model]["batch_sizes"].get("finetune")
+    if own is None:
+        return config["finetune"]["batch_size"], config["finetune"]["grad_accum"]
+    return own, effective_batch(config) // own
+
+
+def check_finetune_batches(config: dict) -> None:
+    """A model's own fine-tuning batch must divide the effective batch, or its optimizer steps would differ."""
+    effective = effective_batch(config)
+    for name, spec in config["models"].items():
+        own = spec["batch_sizes"].get("finetune")
+        if own is not None and effective % own:
+            raise ConfigError(f"config key 'models.{name}.batch_sizes.finetune': {own} does not divide the effective "
+                              f"batch {effective} (finetune.batch_size {config['finetune']['batch_size']} x "
+                              f"finetune.grad_accum {config['finetune']['grad_accum']})")
 
 
 def _dates_as_text(config: dict) -> None:

@@ -12,6 +12,7 @@ from gatedloop.core.config import (
     ConfigError,
     asks_question,
     config_schema,
+    finetune_batch,
     gate_options_for,
     load_schema,
     load_yaml,
@@ -296,3 +297,15 @@ def test_every_key_of_a_stage_section_is_a_stage_setting_or_named_with_its_use(s
 def test_the_control_arm_is_the_control_gate():
     config = validate_config({**MINIMAL, "gates": ["none"]}, SCHEMA)
     assert config["gates"] == ["none", "reference"]
+
+
+def test_a_models_finetune_batch_must_divide_the_effective_batch():
+    config = yaml.safe_load((REPO / "config/integration.yaml").read_text())
+    config["finetune"] = {**config.get("finetune", {}), "batch_size": 8, "grad_accum": 8}
+    config["models"]["tiny"]["batch_sizes"] = {"finetune": 32}
+    validated = validate_config(config, SCHEMA)
+    assert finetune_batch(validated, "tiny") == (32, 2)
+    config["models"]["tiny"]["batch_sizes"] = {"finetune": 24}
+    with pytest.raises(ConfigError, match=r"models\.tiny\.batch_sizes\.finetune': 24 does not divide the effective "
+                                          r"batch 64 \(finetune.batch_size 8 x finetune.grad_accum 8\)"):
+        validate_config(config, SCHEMA)

@@ -3,7 +3,7 @@
 
 import dataclasses
 
-from gatedloop.core.config import nl_fraction_for
+from gatedloop.core.config import finetune_batch, nl_fraction_for
 from gatedloop.finetune import ADDED_SETTINGS, FinetuneConfig
 
 
@@ -81,9 +81,11 @@ def finetune_settings(wildcards):
     are not rerun; a full fine-tune also gets its round (it warms up in round 1 only).
     """
     defaults = dataclasses.asdict(FinetuneConfig())
+    batch_size, grad_accum = finetune_batch(config, wildcards.model)
+    chosen = dict(config["finetune"], batch_size=batch_size, grad_accum=grad_accum)
     settings = {
         key: value
-        for key, value in config["finetune"].items()
+        for key, value in chosen.items()
         if key not in ADDED_SETTINGS or value != defaults[key]
     }
     flags = cli_for("finetune", settings, FinetuneConfig)

@@ -48,7 +48,7 @@ def samples_per_round(gate):
     that asks exactly one pass over the pool is the pool, so every gate shares one round-1 generation.
     """
     accepted = config["budget"]["accepted_per_round"]
-    keep = GATES.get(gate).keep_fraction(config["gate_options"].get(gate, {}))
+    keep = GATES.get(gate).keep_fraction(arm_options(config, gate))
     if accepted is None or keep is None or math.ceil(accepted / keep) == pool_samples():
         return ""
     return f"--n-samples {math.ceil(accepted / keep)}"
