@@ -341,3 +341,22 @@ def test_the_workflow_passes_the_mixture_only_where_a_fraction_is_on(tmp_path):
         flags = dict(zip(words, words[1:], strict=False))
         assert flags["--anchors"].endswith("anchors.jsonl") and flags["--anchor-fraction"] == "0.2"
         assert flags["--nl-fraction"] == "0.3" and flags["--max-train"] == "10"  # the model's own share
+
+
+def test_anchors_reach_only_the_arms_anchors_arms_names(tmp_path):
+    _mixture_files(tmp_path, anchors=8)
+    import yaml
+    from workflow_runs import snakemake
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({
+        "models": {"tiny": {"source": "scratch"}}, "gates": ["none", "compile", "compile@anchor"], "rounds": 2,
+        "control": {"enabled": False}, "budget": {"accepted_per_round": 10},
+        "anchors": {"path": str(tmp_path / "anchors.jsonl"), "fraction": 0.2, "arms": ["compile@anchor"]}}))
+    result = snakemake(tmp_path / "run", "-n", "-p", configfile=path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stdout.splitlines() if "python -m gatedloop.finetune" in line]
+    anchored = [line for line in lines if "/compile@anchor/" in line]
+    assert len(lines) == 6 and len(anchored) == 2
+    assert all("--anchors" in line for line in anchored)
+    assert not any("--anchors" in line for line in lines if line not in anchored)

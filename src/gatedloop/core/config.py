@@ -499,6 +499,10 @@ def check_mixture(config: dict) -> None:
     from gatedloop.data import mixture
 
     anchor_fraction = config["anchors"]["fraction"]
+    for i, arm in enumerate(config["anchors"]["arms"] or []):
+        if arm not in config["gates"]:
+            raise ConfigError(f"config key 'anchors.arms[{i}]': {arm!r} is not an arm of gates "
+                              f"({', '.join(config['gates'])})")
     nl_fractions = {model: nl_fraction_for(config, model) for model in config["models"]}
     if not anchor_fraction and not any(nl_fractions.values()):
         return

@@ -26,7 +26,7 @@ def config(**extra):
 
 def test_defaults_are_off_and_need_no_file():
     validated = validate_config({"models": {"tiny": {"source": "scratch"}}}, SCHEMA)
-    assert validated["anchors"] == {"path": None, "fraction": 0.0}
+    assert validated["anchors"] == {"path": None, "fraction": 0.0, "arms": None}
     assert validated["natural_language"] == {"path": None, "fraction": 0.0}
     assert validated["evaluation_rounds"] is None and "nl_fraction" not in validated["models"]["tiny"]
 
@@ -98,3 +98,10 @@ def test_evaluation_rounds_are_checked_by_the_schema_and_a_valid_list_passes():
         validate_config(config(evaluation_rounds=[0, 0, 3]), SCHEMA)
     with pytest.raises(ConfigError, match="evaluation_rounds"):
         validate_config(config(evaluation_rounds=[-1, 0, 3]), SCHEMA)
+
+
+def test_anchors_arms_must_be_arms_of_the_sweep(tmp_path):
+    config = {"models": {"tiny": {"source": "scratch"}}, "gates": ["none", "execution"],
+              "anchors": {"arms": ["execution@anchor5"]}}
+    with pytest.raises(ConfigError, match=r"anchors\.arms\[0\]': 'execution@anchor5' is not an arm of gates"):
+        validate_config(config, SCHEMA)

@@ -24,26 +24,32 @@ def finetune_inputs(wildcards):
     }
     if w.regime == "mix":
         inputs["human"] = HUMAN_POOL.format(model=w.model)
-    inputs.update(mixture_files(w.model))
+    inputs.update(mixture_files(w.model, w.gate))
     return inputs
 
 
-def mixture_files(model):
-    """The study's mixture files this model's rounds train on (anchors, natural_language), where their fraction is
-    above 0."""
+def mixture_files(model, gate):
+    """The study's mixture files this model's rounds of this arm train on (anchors, natural_language), where their
+    fraction is above 0 (anchors: in the arms anchors.arms names, or every arm)."""
     files = {}
-    if config["anchors"]["fraction"]:
+    if config["anchors"]["fraction"] and anchored(gate):
         files["anchors"] = config["anchors"]["path"]
     if nl_fraction_for(config, model):
         files["nl"] = config["natural_language"]["path"]
     return files
 
 
+def anchored(gate):
+    """Whether an arm trains with anchors: anchors.arms lists it, or names no arm (every arm does)."""
+    arms = config["anchors"]["arms"]
+    return arms is None or gate in arms
+
+
 def mixture_args(wildcards, input):
     """The mixture's flags, only where a fraction is above 0 (so other sweeps keep their commands): each file with
     its fraction, the round whose anchor slice is trained on, and the run's seed that orders the slices.
     """
-    files = mixture_files(wildcards.model)
+    files = mixture_files(wildcards.model, wildcards.gate)
     if not files:
         return ""
     flags = []

@@ -62,7 +62,7 @@ def round_settings(wildcards, base):
             mix=config["mix"] if w.regime == "mix" else None,
         )
         # the study's mixture only where on: other sweeps keep their manifests' hashes
-        if mixture_files(w.model):
+        if mixture_files(w.model, w.gate):
             settings["mixture"] = {
                 "anchors": config["anchors"],
                 "natural_language": config["natural_language"],
