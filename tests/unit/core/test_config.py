@@ -309,3 +309,26 @@ def test_a_models_finetune_batch_must_divide_the_effective_batch():
     with pytest.raises(ConfigError, match=r"models\.tiny\.batch_sizes\.finetune': 24 does not divide the effective "
                                           r"batch 64 \(finetune.batch_size 8 x finetune.grad_accum 8\)"):
         validate_config(config, SCHEMA)
+
+
+def test_the_study_and_each_of_its_suites_validate(tmp_path):
+    """config/study.yaml, and every overlay in config/study/ merged over it (the files the overlays leave to the
+    user, anchors and natural-language text, written here)."""
+    from gatedloop.core.config import merge
+
+    (tmp_path / "rows.jsonl").write_text("".join(
+        f'{{"id": "r{i}", "content": "def fresh_{i}():\\n    return {i}\\n", "verified": true}}\n'
+        for i in range(5 * 1250)))
+    files = {"anchors": {"path": str(tmp_path / "rows.jsonl")},
+             "natural_language": {"path": str(tmp_path / "rows.jsonl")}}
+    study = load_yaml(REPO / "config/study.yaml")
+    assert validate_config(study, SCHEMA)["finetune"]["method"] == "full"
+    overlays = sorted((REPO / "config/study").glob("*.yaml"))
+    assert len(overlays) >= 6
+    for path in overlays:
+        overlay = load_yaml(path)
+        for section, value in files.items():
+            if section in overlay:
+                overlay[section] = {**overlay[section], **value}
+        config = validate_config(merge(study, overlay), SCHEMA)
+        assert set(config["models"]) <= set(study["models"]) and config["gates"], path
