@@ -133,11 +133,9 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
     expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
     generator = open_backend(backend, model, device=device, dtype=dtype)
-    seen = [model_prompt(task.prompt, prompt_strip) for task, _ in expanded]
+    prompts = [model_prompt(task.prompt, prompt_strip) for task, _ in expanded]
     if prompt_format == "chat":
-        prompts = [chat_prompt(generator.tokenizer, text) for text in seen]
-    else:
-        prompts = seen
+        prompts = [chat_prompt(generator.tokenizer, text) for text in prompts]
     completions = [finished_completion(c, expand_tabs) for c in generator.generate(prompts, params, seed=seed)]
     generated = time.perf_counter()
     if prompt_format == "chat":
