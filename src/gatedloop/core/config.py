@@ -604,7 +604,8 @@ NOT_STAGE_SETTINGS = {
               "data": "--data and the job's input file, per benchmark"},
     "finetune": {"keep_merged": "--adapter-chain where false"},
     "analysis": {"enabled": "whether the analyze rules run at all", "probe": "the probe rule's settings (probe.smk)"},
-    "sample_checks": {"enabled": "whether the sample_checks rules run at all"},
+    "sample_checks": {"enabled": "whether the sample_checks rules run at all",
+                      "training_from_finetune": "--finetune and the round's finetune.json as input, where true"},
 }
 
 
