@@ -13,9 +13,10 @@ from workflow_runs import CONFIG, snakemake
 
 import gatedloop.score as score_module
 from gatedloop.backends import SamplingParams, truncate_at_stop
+from gatedloop.benchmarks import load
 from gatedloop.benchmarks.lcb import release_files
 from gatedloop.sandbox import Limits
-from gatedloop.score import finished_completion, main, model_prompt, score
+from gatedloop.score import benchmark_settings, finished_completion, main, model_prompt, score
 
 # The study's lists (v1 configs/<model>.yaml: stop_sequences_humaneval / stop_sequences_mbpp, the same for all four
 # models), as a config gives them: score.stop.<benchmark>.
@@ -130,11 +131,12 @@ def test_an_unknown_prompt_strip_is_refused_by_the_cli(tmp_path, capsys):
     assert "--prompt-strip: 'left'" in capsys.readouterr().err
 
 
-def test_livecodebench_release_v1_is_the_default_and_reads_the_first_file():
-    from gatedloop.benchmarks.lcb import LiveCodeBenchBenchmark
-
-    assert LiveCodeBenchBenchmark.Options().release_version == "release_v1"
+def test_livecodebench_release_v1_is_the_default_reads_the_first_file_and_is_recorded():
     assert release_files("release_v1") == ["test.jsonl"]
+    recorded = benchmark_settings(load("livecodebench"))
+    assert recorded["release_version"] == "release_v1" and recorded["timeout_s"] == 6
+    assert benchmark_settings(load("livecodebench", None, {"release_version": "release_v2"}))["release_version"] \
+        == "release_v2"
 
 
 # The workflow: which score commands carry the new flags.
