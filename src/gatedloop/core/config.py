@@ -130,10 +130,11 @@ def check_names(config: dict) -> None:
                               f"({', '.join(scored)})")
         if name == "microtasks":
             raise ConfigError("config key 'score.data.microtasks': the workflow builds the microtasks file itself")
-    for name in config["score"]["stop"]:
-        if name not in scored:
-            raise ConfigError(f"config key 'score.stop.{name}': {name!r} is not in score.benchmarks "
-                              f"({', '.join(scored)})")
+    for key in ("stop", "prompt_strip"):  # per-benchmark settings
+        for name in config["score"][key]:
+            if name not in scored:
+                raise ConfigError(f"config key 'score.{key}.{name}': {name!r} is not in score.benchmarks "
+                                  f"({', '.join(scored)})")
     for key, chosen, available in (("figures.gates", config["figures"]["gates"], config["gates"]),
                                    ("figures.benchmarks", config["figures"]["benchmarks"], scored)):
         missing = [name for name in chosen if name not in available]
@@ -603,7 +604,8 @@ NOT_STAGE_SETTINGS = {
               "data": "--data and the job's input file, per benchmark"},
     "finetune": {"keep_merged": "--adapter-chain where false"},
     "analysis": {"enabled": "whether the analyze rules run at all", "probe": "the probe rule's settings (probe.smk)"},
-    "sample_checks": {"enabled": "whether the sample_checks rules run at all"},
+    "sample_checks": {"enabled": "whether the sample_checks rules run at all",
+                      "training_from_finetune": "--finetune and the round's finetune.json as input, where true"},
 }
 
 

@@ -87,7 +87,7 @@ def _schema_defaults(section: dict) -> dict:
         (SamplingParams, ["properties", "score"], ("temperature", "stop")),
         (AnalysisSettings, ["properties", "analysis"], ()),
         (SampleCheckSettings, ["properties", "sample_checks"], ()),
-        (ScoreSettings, ["properties", "score"], ()),
+        (ScoreSettings, ["properties", "score"], ("prompt_strip",)),  # config: one value per benchmark
     ],
 )
 def test_code_defaults_match_the_schema(cls, path, skip):
