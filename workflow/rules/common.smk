@@ -198,9 +198,7 @@ def gate_model(wildcards):
     if scores_with == "current":
         return previous_model(wildcards)
     if scores_with == "reviewer":
-        reviewer = (
-            arm_options(config, wildcards.gate).get("reviewer", BASE_GATE)
-        )
+        reviewer = arm_options(config, wildcards.gate).get("reviewer", BASE_GATE)
         if reviewer == BASE_GATE:
             return model_dir(wildcards.model, None, None, None, 0)
         if reviewer in config["models"]:
