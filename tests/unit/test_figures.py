@@ -241,3 +241,15 @@ def test_a_partial_figure_with_nothing_finished_yet_says_so(tmp_path, capsys):
     assert out.read_bytes()[:8] == PNG
     printed = capsys.readouterr().out
     assert "partial: 4 of 6 cells finished" in printed and "nothing to draw yet: the metrics table has no" in printed
+
+
+def test_figures_of_a_sweep_scoring_only_some_rounds_draw_those_points(tmp_path, drawn):
+    table = metrics_table()
+    table = table[table["round"].isin([0, 2])]  # evaluation_rounds [0, 2]: round 1 trained, not scored
+    figures.plot_pass_at_1(table, tmp_path / "p.png", dpi=40, reps=50)
+    assert drawn["none"][0] == [0, 2]
+    figures.plot_heatmap(table, tmp_path / "h.png", dpi=40)
+    collapse = figures.collapse_table(table, fraction=0.9)
+    assert set(collapse["first_round_below_0.9x"]) == {2} and set(collapse["rounds"]) == {2}
+    for kind in ("gate_audit", "execution", "diversity"):
+        figures.PLOTS[kind](table, tmp_path / f"{kind}.png", dpi=40)

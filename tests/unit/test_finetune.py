@@ -274,3 +274,99 @@ def test_selection_in_waves_trains_on_the_first_n_accepted_in_generation_order(t
     stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "3", "--first-accepted")
     assert stats["train_ids"] == ["t0#0", "t2#0", "t3#0"] and stats["selection"] == "first accepted"
     assert (stats["n_accepted"], stats["n_train"]) == (5, 3)
+
+
+def _mixture_files(tmp_path, anchors, extra_anchor=None):
+    rows = [{"id": f"a{i}", "content": f"def anchor_{i}():\n    return {i}\n", "verified": True}
+            for i in range(anchors)]
+    rows += [extra_anchor] if extra_anchor else []
+    (tmp_path / "anchors.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    (tmp_path / "nl.jsonl").write_text("".join(json.dumps({"content": f"# note {i}: lists are mutable"}) + "\n"
+                                               for i in range(5)))
+    return ["--anchors", str(tmp_path / "anchors.jsonl"), "--anchor-fraction", "0.25", "--anchor-seed", "3",
+            "--nl", str(tmp_path / "nl.jsonl"), "--nl-fraction", "0.25"]
+
+
+def test_the_mixture_keeps_the_total_and_records_the_rounds_anchor_slice(tmp_path, tiny_model_dir):
+    from gatedloop.data import mixture
+
+    write_round(tmp_path, accepted=lambda i: True)
+    flags = _mixture_files(tmp_path, anchors=4)
+    stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "4", *flags, "--mixture-round", "2")
+    assert (stats["n_train"], stats["n_train_generated"], stats["n_train_anchor"], stats["n_train_nl"]) == (4, 2, 1, 1)
+    expected = [row["id"] for row in mixture.anchor_slice(mixture.read_anchors(tmp_path / "anchors.jsonl"), 1, 2, 3)]
+    assert stats["anchor_slice"]["ids"] == expected and stats["anchor_slice"]["round"] == 2
+    added = [i for i in stats["train_ids"] if i.startswith(("anchor:", "nl:"))]
+    assert added[0] == f"anchor:{expected[0]}" and len(added) == 2 and added[1].startswith("nl:line")
+
+
+def test_an_anchor_repeating_a_synthetic_sample_is_refused_naming_both(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: True)
+    copy = {"id": "copied", "content": PROMPT + "\n    return x + 7\n", "verified": True}
+    flags = _mixture_files(tmp_path, anchors=0, extra_anchor=copy)
+    with pytest.raises(SystemExit, match=r"round 1's slice repeat a synthetic sample .*copied = t0#0"):
+        run_cli(tmp_path, tiny_model_dir, "--max-train", "4", *flags, "--mixture-round", "1")
+
+
+def test_a_mixture_needs_the_rounds_total(tmp_path, tiny_model_dir, capsys):
+    write_round(tmp_path, accepted=lambda i: True)
+    with pytest.raises(SystemExit):
+        run_cli(tmp_path, tiny_model_dir, *_mixture_files(tmp_path, anchors=4))
+    assert "give it as --max-train" in capsys.readouterr().err
+
+
+def test_without_a_mixture_the_stats_record_none(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: True)
+    stats = run_cli(tmp_path, tiny_model_dir, "--max-train", "3")
+    assert (stats["n_train"], stats["n_train_anchor"], stats["n_train_nl"], stats["anchor_slice"]) == (3, 0, 0, None)
+
+
+def _finetune_commands(tmp_path, config):
+    import shlex
+
+    import yaml
+    from workflow_runs import snakemake
+
+    tmp_path.mkdir()
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"models": {"tiny": {"source": "scratch"}}, "gates": ["none"], "rounds": 2,
+                                    "control": {"enabled": False}, **config}))
+    result = snakemake(tmp_path / "run", "-n", "-p", configfile=path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [shlex.split(line.split("python -m gatedloop.finetune")[1].split(">")[0])
+            for line in result.stdout.splitlines() if "python -m gatedloop.finetune" in line]
+
+
+def test_the_workflow_passes_the_mixture_only_where_a_fraction_is_on(tmp_path):
+    off = _finetune_commands(tmp_path / "off", {"budget": {"accepted_per_round": 10}})
+    assert len(off) == 2 and not any("--anchors" in c or "--nl" in c or "--mixture-round" in c for c in off)
+    _mixture_files(tmp_path, anchors=4)
+    on = _finetune_commands(tmp_path / "on", {
+        "budget": {"accepted_per_round": 10}, "anchors": {"path": str(tmp_path / "anchors.jsonl"), "fraction": 0.2},
+        "natural_language": {"path": str(tmp_path / "nl.jsonl"), "fraction": 0.1},
+        "models": {"tiny": {"source": "scratch", "nl_fraction": 0.3}}})
+    by_round = {c[c.index("--mixture-round") + 1]: c for c in on}
+    assert set(by_round) == {"1", "2"}
+    for words in on:
+        flags = dict(zip(words, words[1:], strict=False))
+        assert flags["--anchors"].endswith("anchors.jsonl") and flags["--anchor-fraction"] == "0.2"
+        assert flags["--nl-fraction"] == "0.3" and flags["--max-train"] == "10"  # the model's own share
+
+
+def test_anchors_reach_only_the_arms_anchors_arms_names(tmp_path):
+    _mixture_files(tmp_path, anchors=8)
+    import yaml
+    from workflow_runs import snakemake
+
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({
+        "models": {"tiny": {"source": "scratch"}}, "gates": ["none", "compile", "compile@anchor"], "rounds": 2,
+        "control": {"enabled": False}, "budget": {"accepted_per_round": 10},
+        "anchors": {"path": str(tmp_path / "anchors.jsonl"), "fraction": 0.2, "arms": ["compile@anchor"]}}))
+    result = snakemake(tmp_path / "run", "-n", "-p", configfile=path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stdout.splitlines() if "python -m gatedloop.finetune" in line]
+    anchored = [line for line in lines if "/compile@anchor/" in line]
+    assert len(lines) == 6 and len(anchored) == 2
+    assert all("--anchors" in line for line in anchored)
+    assert not any("--anchors" in line for line in lines if line not in anchored)

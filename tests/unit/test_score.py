@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from gatedloop.backends import SamplingParams
 from gatedloop.benchmarks import BENCHMARKS
@@ -116,3 +117,19 @@ def test_cli_names_bad_input_before_running_anything(tmp_path, args, message):
                             capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "v.jsonl").exists()
+
+
+def test_a_dry_run_with_evaluation_rounds_plans_score_jobs_for_exactly_those_rounds(tmp_path):
+    from workflow_runs import planned_jobs, snakemake
+
+    from gatedloop.core import layout
+
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"models": {"tiny": {"source": "scratch"}}, "gates": ["none"],
+                                      "control": {"enabled": False}, "rounds": 5, "evaluation_rounds": [0, 2, 5]}))
+    result = snakemake(tmp_path / "run", "-n", configfile=config)
+    jobs = planned_jobs(result)
+    scored = [layout.parse(line.split()[-1]) for line in result.stdout.splitlines()
+              if line.strip().startswith("output:") and "/score/" in line]
+    assert sorted(file.round for file in scored) == [0, 2, 5] and jobs["score"] + jobs["score_base"] == 3
+    assert jobs["finetune"] == 5 and jobs["audit"] == 5  # every round still trains and is audited

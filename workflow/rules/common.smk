@@ -12,7 +12,7 @@ import shlex
 
 from gatedloop.backends import SamplingParams
 from gatedloop.core.options import stage_settings, to_cli_args
-from gatedloop.core.config import gate_options_for, not_stage_settings
+from gatedloop.core.config import arm_options, gate_options_for, not_stage_settings
 from gatedloop.benchmarks import BENCHMARKS as BENCHMARK_CLASSES
 from gatedloop.gates import GATES
 from gatedloop.core import layout
@@ -37,7 +37,7 @@ from gatedloop.core.layout import (
 
 wildcard_constraints:
     model="[A-Za-z0-9][A-Za-z0-9_.-]*",
-    gate="[a-z][a-z0-9_]*",
+    gate="[a-z][a-z0-9_]*(@[A-Za-z0-9][A-Za-z0-9_.-]*)?",
     regime="[a-z]+",
     seed=r"\d+",
     round=r"\d+",
@@ -198,9 +198,7 @@ def gate_model(wildcards):
     if scores_with == "current":
         return previous_model(wildcards)
     if scores_with == "reviewer":
-        reviewer = (
-            config["gate_options"].get(wildcards.gate, {}).get("reviewer", BASE_GATE)
-        )
+        reviewer = arm_options(config, wildcards.gate).get("reviewer", BASE_GATE)
         if reviewer == BASE_GATE:
             return model_dir(wildcards.model, None, None, None, 0)
         if reviewer in config["models"]:

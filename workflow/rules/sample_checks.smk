@@ -13,6 +13,7 @@ rule sample_checks:
             if b in BENCHMARK_DATA
         ],
         prepared=[prepared_input(b) for b in config["score"]["benchmarks"]],
+        finetune=trained_on(),
     output:
         pattern("sample_checks"),
     log:
@@ -28,7 +29,7 @@ rule sample_checks:
     params:
         benchmarks=benchmark_args(),
         options=" ".join(benchmark_options(b) for b in config["score"]["benchmarks"]),
-        checks=cli_for("sample_checks", config["sample_checks"], SampleCheckSettings),
+        checks=lambda wc, input: sample_check_settings(input),
     shell:
         "python -m gatedloop.sample_checks --samples {input.samples} --decisions {input.decisions}"
         " --out {output} {params.benchmarks} {params.options} --threads {threads} {params.checks} > {log} 2>&1"

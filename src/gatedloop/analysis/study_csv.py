@@ -87,14 +87,16 @@ def steps_trained(stats: dict | None) -> int | None:
 
 
 def cumulative_steps(steps_by_round: dict[int, int | None], rounds: Sequence[int]) -> dict[int, int | None]:
-    """Steps up to and including each round (round 0: none); None from the first round not known on."""
+    """Steps up to and including each of ``rounds`` (round 0: none), counting every round before it, those not
+    listed too (a sweep scoring only some rounds, evaluation_rounds, trains in all); None from the first round not
+    known on."""
     totals, total = {}, 0
-    for round_ in sorted(rounds):
+    for round_ in range(max(rounds, default=0) + 1):
         if round_ > 0:
             steps = steps_by_round.get(round_)
             total = None if total is None or steps is None else total + steps
         totals[round_] = total
-    return totals
+    return {round_: totals[round_] for round_ in rounds}
 
 
 def wall_seconds(record: str | Path) -> float | None:

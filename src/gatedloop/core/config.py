@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime
+import re
 from pathlib import Path
 
 import yaml
@@ -70,12 +71,17 @@ def config_schema(path: str | Path) -> dict:
     default changes no job); a benchmark's section is filled with its defaults, as its jobs' --option flags are."""
     from gatedloop.benchmarks import BENCHMARKS
     from gatedloop.gates import GATES
+    from gatedloop.gates.base import ARM_MARK
 
     schema = load_schema(path)
     gate_options = schema["properties"]["gate_options"]
     gate_options["properties"] = {
         name: {**GATES.options_schema(name, defaults=False), "description": f"gate {name} ({gate.kind})"}
         for name, gate in GATES.items()}
+    gate_options["patternProperties"] = {
+        f"^{re.escape(name)}{ARM_MARK}[A-Za-z0-9][A-Za-z0-9_.-]*$": {
+            **GATES.options_schema(name, defaults=False), "description": f"a variant arm of gate {name}"}
+        for name, gate in GATES.items() if gate.kind != "control"}
     gate_options["additionalProperties"] = False
     score = schema["properties"]["score"]["properties"]
     for name in benchmark_option_sections():
@@ -102,6 +108,7 @@ def check_names(config: dict) -> None:
     from gatedloop.backends import BACKENDS
     from gatedloop.benchmarks import BENCHMARKS
     from gatedloop.gates import GATES
+    from gatedloop.gates.base import ARM_MARK
     from gatedloop.models.sources import SOURCES
 
     checks = [(f"gates[{i}]", name, GATES) for i, name in enumerate(config["gates"])]
@@ -113,6 +120,9 @@ def check_names(config: dict) -> None:
         if name not in registry:
             raise ConfigError(f"config key '{key}': unknown {registry.kind} {name!r}; "
                               f"known: {', '.join(registry.names())}")
+    for i, arm in enumerate(config["gates"]):
+        if ARM_MARK in arm and GATES.kind_of(arm) == "control":
+            raise ConfigError(f"config key 'gates[{i}]': {arm!r}: the control arm has no variants")
     scored = config["score"]["benchmarks"]
     for name in config["score"]["data"]:
         if name not in scored:
@@ -120,10 +130,11 @@ def check_names(config: dict) -> None:
                               f"({', '.join(scored)})")
         if name == "microtasks":
             raise ConfigError("config key 'score.data.microtasks': the workflow builds the microtasks file itself")
-    for name in config["score"]["stop"]:
-        if name not in scored:
-            raise ConfigError(f"config key 'score.stop.{name}': {name!r} is not in score.benchmarks "
-                              f"({', '.join(scored)})")
+    for key in ("stop", "prompt_strip"):  # per-benchmark settings
+        for name in config["score"][key]:
+            if name not in scored:
+                raise ConfigError(f"config key 'score.{key}.{name}': {name!r} is not in score.benchmarks "
+                                  f"({', '.join(scored)})")
     for key, chosen, available in (("figures.gates", config["figures"]["gates"], config["gates"]),
                                    ("figures.benchmarks", config["figures"]["benchmarks"], scored)):
         missing = [name for name in chosen if name not in available]
@@ -143,10 +154,10 @@ def check_options(config: dict) -> None:
     gate_options = config.get("gate_options", {})
     sections = []
     if isinstance(gate_options, dict):
-        unknown = sorted(set(gate_options) - set(GATES.names()))
+        unknown = sorted(name for name in gate_options if name not in GATES)
         if unknown:
-            raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; "
-                              f"known: {', '.join(GATES.names())}")
+            raise ConfigError(f"config key 'gate_options': unknown gate {unknown[0]!r}; known: "
+                              f"{', '.join(GATES.names())}, or a variant arm of one: <gate>@<label>")
         sections += [(GATES, name, values) for name, values in gate_options.items()]
     score = config.get("score", {})
     if isinstance(score, dict):
@@ -185,6 +196,7 @@ def validate_config(config: dict, schema_path: str | Path, check_tokenizers: boo
     if errors:
         lines = [f"config key '{_key(e.absolute_path)}': {e.message}" for e in errors]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+    select_models(config)
     add_control_arm(config)
     check_names(config)
     check_consistency(config)
@@ -213,7 +225,7 @@ def answer_model(config: dict, model: str, gate: str) -> str | None:
 
     if GATES.get(gate).scores_with != "reviewer":
         return model
-    reviewer = config["gate_options"].get(gate, {}).get("reviewer", BASE_REVIEWER)
+    reviewer = arm_options(config, gate).get("reviewer", BASE_REVIEWER)
     if reviewer == BASE_REVIEWER:
         return model
     return reviewer if reviewer in config["models"] else None
@@ -223,10 +235,23 @@ def gate_options_for(config: dict, model: str, gate: str) -> dict:
     """A gate's options in the cells of ``model``: ``gate_options.<gate>``, with the answer words and template of
     the answering model (``models.<name>.gate_options.<gate>``, see answer_model) on top. The workflow passes
     exactly this to the gate and the audit, so changing one model's words re-plans only the jobs it answers in."""
-    options = dict(config["gate_options"].get(gate, {}))
+    from gatedloop.gates.base import gate_of
+
+    options = arm_options(config, gate)
     answering = answer_model(config, model, gate)
     if answering is not None:
-        options.update(config["models"][answering].get("gate_options", {}).get(gate, {}))
+        options.update(config["models"][answering].get("gate_options", {}).get(gate_of(gate), {}))
+    return options
+
+
+def arm_options(config: dict, arm: str) -> dict:
+    """An arm's gate options: ``gate_options.<gate>``, and for a variant arm (``<gate>@<label>``) its own
+    ``gate_options.<gate>@<label>`` on top."""
+    from gatedloop.gates.base import gate_of
+
+    options = dict(config["gate_options"].get(gate_of(arm), {}))
+    if arm != gate_of(arm):
+        options.update(config["gate_options"].get(arm, {}))
     return options
 
 
@@ -264,7 +289,7 @@ def answering_tokenizer_source(config: dict, model: str, gate: str) -> tuple[str
     """(what it is, source kind, where) of the tokenizer that reads ``gate``'s answer in the cells of ``model``."""
     answering = answer_model(config, model, gate)
     if answering is None:  # a reviewer outside the config: a directory, or a hub id
-        reviewer = config["gate_options"][gate]["reviewer"]
+        reviewer = arm_options(config, gate)["reviewer"]
         return f"reviewer {reviewer}", "local" if Path(reviewer).is_dir() else "hub", reviewer
     spec = config["models"][answering]
     where = {"local": spec.get("path"), "hub": spec.get("id")}.get(spec["source"])
@@ -327,6 +352,18 @@ def check_answer_words(config: dict) -> None:
                         f"config key '{_answer_key(config, model, gate, key)}': gate {gate!r} of model {model!r}: "
                         f"{settings[key]!r} is {len(ids)} tokens {pieces} in the tokenizer of {described}; an answer "
                         f"word must be a single token (set one under {where}.{gate}.{key})")
+
+
+def select_models(config: dict) -> None:
+    """only_models keeps those models of ``models`` (in their order there); a name not among them is named."""
+    chosen = config["only_models"]
+    if chosen is None:
+        return
+    unknown = [name for name in chosen if name not in config["models"]]
+    if unknown:
+        raise ConfigError(f"config key 'only_models': {unknown[0]!r} is not a model of models "
+                          f"({', '.join(config['models'])})")
+    config["models"] = {name: spec for name, spec in config["models"].items() if name in chosen}
 
 
 def add_control_arm(config: dict) -> None:
@@ -422,6 +459,9 @@ def check_consistency(config: dict) -> None:
         if spec["source"] == "packaged":
             check_packaged(name, spec)
     check_prompts(config)
+    check_mixture(config)
+    check_evaluation_rounds(config)
+    check_finetune_batches(config)
     check_selection(config)
     probe = config["analysis"]["probe"]
     if probe["source"] == "file" and not (probe["path"] and Path(probe["path"]).is_file()):
@@ -435,6 +475,16 @@ def check_consistency(config: dict) -> None:
     if score["n_samples"] > 1 and score["temperature"] == 0:
         raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
                           "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
+
+
+def wave_gates(config: dict) -> list[str]:
+    """The config's arms that generate in waves (none unless ``budget.selection`` is waves), in config order: those
+    of gates of kind human or exogenous that judge each sample (gatedloop.gates.waves)."""
+    from gatedloop.gates.waves import in_waves
+
+    if config["budget"].get("selection", "fixed") != "waves":
+        return []
+    return [arm for arm in config["gates"] if in_waves(arm, arm_options(config, arm))]
 
 
 def check_selection(config: dict) -> None:
@@ -452,12 +502,118 @@ def check_selection(config: dict) -> None:
     from gatedloop.gates import GATES
     from gatedloop.gates.self_gates import quantile_count, quantile_pool
 
-    for gate in config["gates"]:
-        keep = GATES.get(gate).keep_fraction(config["gate_options"].get(gate, {}))
+    for arm in config["gates"]:
+        keep = GATES.get(arm).keep_fraction(arm_options(config, arm))
         if keep is not None and quantile_count(keep, quantile_pool(accepted, keep)) != accepted:
-            raise ConfigError(f"config key 'gate_options.{gate}.keep_fraction': a quantile of {keep} cannot keep "
+            raise ConfigError(f"config key 'gate_options.{arm}.keep_fraction': a quantile of {keep} cannot keep "
                               f"exactly budget.accepted_per_round {accepted} (the study's pool of N / keep_fraction "
                               "is a whole number: 5000 / 0.25 = 20000)")
+
+
+def nl_fraction_for(config: dict, model: str) -> float:
+    """A model's natural-language share: its own (models.<name>.nl_fraction), else natural_language.fraction."""
+    return config["models"][model].get("nl_fraction", config["natural_language"]["fraction"])
+
+
+def pool_prompts(config: dict) -> list[str]:
+    """The prompts of the prompt pool every round generates from: prompts.path's, or the embedded microtasks'."""
+    if config["prompts"]["path"] is not None:
+        from gatedloop.data.prompt_pool import read_pool
+
+        return [row["prompt"] for row in read_pool(config["prompts"]["path"])]
+    from gatedloop.data.task_families import split_tasks
+
+    microtasks = config["microtasks"]
+    return [task.prompt for task in split_tasks(microtasks["heldout_fraction"], microtasks["seed"],
+                                                microtasks["pool_size"])["pool"]]
+
+
+def check_mixture(config: dict) -> None:
+    """The study's training mixture (anchors, natural_language): the budget it shares out, the files, and enough
+    rows for every round's slice, before any job; an anchor that is a prompt of the pool is refused."""
+    from gatedloop.data import mixture
+
+    anchor_fraction = config["anchors"]["fraction"]
+    for i, arm in enumerate(config["anchors"]["arms"] or []):
+        if arm not in config["gates"]:
+            raise ConfigError(f"config key 'anchors.arms[{i}]': {arm!r} is not an arm of gates "
+                              f"({', '.join(config['gates'])})")
+    nl_fractions = {model: nl_fraction_for(config, model) for model in config["models"]}
+    if not anchor_fraction and not any(nl_fractions.values()):
+        return
+    total = config["budget"]["accepted_per_round"]
+    if total is None:
+        raise ConfigError("config key 'budget.accepted_per_round': anchors.fraction and natural_language fractions "
+                          "are shares of each round's total training set: set the total here (the study: 5000)")
+    rounds = config["rounds"]
+    for model, nl_fraction in nl_fractions.items():
+        try:
+            mixture.mixture_counts(total, anchor_fraction, nl_fraction)
+        except ValueError as exc:
+            raise ConfigError(f"config key 'anchors.fraction' / nl_fraction of model {model!r}: {exc}") from None
+    if anchor_fraction:
+        path = _mixture_file(config, "anchors")
+        try:
+            rows = mixture.read_anchors(path)
+            mixture.check_anchor_supply(path, rows, round(total * anchor_fraction), rounds)
+        except ValueError as exc:
+            raise ConfigError(f"config key 'anchors.path': {exc}") from None
+        hit = mixture.pool_overlap(rows, pool_prompts(config))
+        if hit is not None:
+            raise ConfigError(f"config key 'anchors.path': {path}:{hit['line']}: anchor {hit['id']!r} is a prompt of "
+                              "the prompt pool; anchors must be fresh data, never a prompt the model completes")
+    needed = max(round(total * fraction) for fraction in nl_fractions.values())
+    if needed:
+        path = _mixture_file(config, "natural_language")
+        try:
+            mixture.check_natural_language_supply(path, mixture.read_natural_language(path), needed, rounds)
+        except ValueError as exc:
+            raise ConfigError(f"config key 'natural_language.path': {exc}") from None
+
+
+def _mixture_file(config: dict, section: str) -> str:
+    path = config[section]["path"]
+    if path is None or not Path(path).is_file():
+        raise ConfigError(f"config key '{section}.path': a fraction above 0 needs a JSONL file; {path!r} is not a "
+                          "file")
+    return path
+
+
+def check_evaluation_rounds(config: dict) -> None:
+    """The rounds scored: within 0..rounds, with round 0 (the baseline) and the last round (the study's rule)."""
+    chosen = config["evaluation_rounds"]
+    if chosen is None:
+        return
+    last = config["rounds"]
+    outside = [r for r in chosen if r > last]
+    if outside:
+        raise ConfigError(f"config key 'evaluation_rounds': round {outside[0]} is past the last round ({last})")
+    for needed, what in ((0, "the baseline, round 0"), (last, f"the last round, {last}")):
+        if needed not in chosen:
+            raise ConfigError(f"config key 'evaluation_rounds': must include {what}; got {sorted(chosen)}")
+def effective_batch(config: dict) -> int:
+    """The samples (or packed sequences) per optimizer step: finetune.batch_size x finetune.grad_accum."""
+    return config["finetune"]["batch_size"] * config["finetune"]["grad_accum"]
+
+
+def finetune_batch(config: dict, model: str) -> tuple[int, int]:
+    """(batch_size, grad_accum) of a model's fine-tuning: its own per-step batch (models.<name>.batch_sizes.finetune)
+    with the accumulation that keeps the configured effective batch, else the finetune section's pair."""
+    own = config["models"][model]["batch_sizes"].get("finetune")
+    if own is None:
+        return config["finetune"]["batch_size"], config["finetune"]["grad_accum"]
+    return own, effective_batch(config) // own
+
+
+def check_finetune_batches(config: dict) -> None:
+    """A model's own fine-tuning batch must divide the effective batch, or its optimizer steps would differ."""
+    effective = effective_batch(config)
+    for name, spec in config["models"].items():
+        own = spec["batch_sizes"].get("finetune")
+        if own is not None and effective % own:
+            raise ConfigError(f"config key 'models.{name}.batch_sizes.finetune': {own} does not divide the effective "
+                              f"batch {effective} (finetune.batch_size {config['finetune']['batch_size']} x "
+                              f"finetune.grad_accum {config['finetune']['grad_accum']})")
 
 
 def _dates_as_text(config: dict) -> None:
@@ -482,7 +638,8 @@ NOT_STAGE_SETTINGS = {
               "data": "--data and the job's input file, per benchmark"},
     "finetune": {"keep_merged": "--adapter-chain where false"},
     "analysis": {"enabled": "whether the analyze rules run at all", "probe": "the probe rule's settings (probe.smk)"},
-    "sample_checks": {"enabled": "whether the sample_checks rules run at all"},
+    "sample_checks": {"enabled": "whether the sample_checks rules run at all",
+                      "training_from_finetune": "--finetune and the round's finetune.json as input, where true"},
 }
 
 

@@ -338,21 +338,27 @@ class Sweep:
     audit: bool = True
     analysis: bool = True
     sample_checks: bool = True
-    wave_gates: tuple[str, ...] = ()  # the gates that select in waves: their rounds write generation stats
+    # The rounds scored (config evaluation_rounds); None: every round.
+    evaluation_rounds: tuple[int, ...] | None = None
+    wave_gates: tuple[str, ...] = ()  # the arms that select in waves: their rounds write generation stats
 
     @classmethod
     def from_config(cls, config: dict) -> Sweep:
-        from gatedloop.gates.waves import wave_gates
+        from gatedloop.core.config import wave_gates
 
+        evaluated = config.get("evaluation_rounds")
         return cls(models=tuple(config["models"]), gates=tuple(config["gates"]), regimes=tuple(config["regimes"]),
                    seeds=tuple(config["seeds"]), rounds=config["rounds"],
                    benchmarks=tuple(config["score"]["benchmarks"]), audit=config["audit"]["enabled"],
                    analysis=config["analysis"]["enabled"], sample_checks=config["sample_checks"]["enabled"],
+                   evaluation_rounds=None if evaluated is None else tuple(sorted(evaluated)),
                    wave_gates=tuple(wave_gates(config)))
 
     def to_json(self) -> str:
         fields = asdict(self)
-        if not self.wave_gates:  # without waves, the aggregate's command stays what it was before they existed
+        if fields["evaluation_rounds"] is None:  # left out: the aggregate's command of a sweep without it is as it was
+            del fields["evaluation_rounds"]
+        if not self.wave_gates:  # likewise without waves
             del fields["wave_gates"]
         return json.dumps(fields, separators=(",", ":"))
 
@@ -377,12 +383,19 @@ class Sweep:
     def files(self, kind: str, rounds: list[tuple], benchmarks: tuple = (None,)) -> list[str]:
         return [round_file(kind, *cell, benchmark) for cell in rounds for benchmark in benchmarks]
 
+    def evaluated(self, round_: int) -> bool:
+        return self.evaluation_rounds is None or round_ in self.evaluation_rounds
+
+    def scored_rounds(self) -> list[tuple]:
+        """Round 0 once per (model, seed), then every cell's rounds that are evaluated."""
+        return self.base_rounds() + [cell for cell in self.cells() if self.evaluated(cell[4])]
+
     def score_files(self) -> list[str]:
-        """Round 0 once per (model, seed), then every cell's rounds."""
-        return self.files("score", self.base_rounds() + list(self.cells()), self.benchmarks)
+        """Round 0 once per (model, seed), then every cell's evaluated rounds."""
+        return self.files("score", self.scored_rounds(), self.benchmarks)
 
     def verdict_files(self) -> list[str]:
-        return self.files("verdicts", self.base_rounds() + list(self.cells()), self.benchmarks)
+        return self.files("verdicts", self.scored_rounds(), self.benchmarks)
 
     def analysis_files(self, kind: str = "analysis") -> list[str]:
         return self.files(kind, self.base_rounds() + list(self.cells())) if self.analysis else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -80,8 +81,28 @@ class Gate(ABC):
         """One decision per sample, in order."""
 
 
+# An arm of the sweep is a gate (``compile``) or a variant of one: ``<gate>@<label>`` (``compile@noise10``), the
+# same gate with settings of its own (gate_options.<arm>, over gate_options.<gate>), so several settings of one
+# gate (the study's noise levels, anchors) are arms of one sweep, seed-paired like any other.
+ARM_MARK = "@"
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def gate_of(arm: str) -> str:
+    """The registered gate an arm runs: ``compile`` for ``compile`` and for ``compile@noise10``."""
+    return arm.split(ARM_MARK, 1)[0]
+
+
 class GateRegistry(Registry[type[Gate]]):
-    """The gates by name, and by what they are (``kind``): the one place that says which arm is which."""
+    """The gates by name, and by what they are (``kind``): the one place that says which arm is which. Lookups
+    take arm names too (``compile@noise10`` is a compile gate)."""
+
+    def get(self, name: str) -> type[Gate]:
+        return super().get(gate_of(name))
+
+    def __contains__(self, name: str) -> bool:
+        gate, _, label = name.partition(ARM_MARK)
+        return super().__contains__(gate) and (ARM_MARK not in name or bool(_LABEL.match(label)))
 
     def add(self, name: str, item: type[Gate]) -> type[Gate]:
         if item.kind not in KINDS:

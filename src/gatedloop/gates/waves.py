@@ -4,10 +4,10 @@ until ``candidate_budget`` candidates are spent, which is an error (the study ne
 trains on the first ``accepted`` passing candidates in generation order; those that passed after them in the last
 wave are the overflow.
 
-Which gates select so (``wave_gates``): with ``budget.selection: waves``, every gate of kind human or exogenous that
-judges each sample on its own (no quantile: ``keep_fraction`` None). Self-gates keep their fixed pool, scored and cut
-to the best fraction (accepted_per_round / keep_fraction generated), and ``none`` generates exactly
-accepted_per_round.
+Which gates select so (``in_waves``; gatedloop.core.config.wave_gates lists a config's arms): with
+``budget.selection: waves``, every gate of kind human or exogenous that judges each sample on its own (no quantile:
+``keep_fraction`` None). Self-gates keep their fixed pool, scored and cut to the best fraction (accepted_per_round /
+keep_fraction generated), and ``none`` generates exactly accepted_per_round.
 
 Reproducibility: wave w of a job is sampled with ``wave_seed(job seed, w)`` and completes the prompts w * wave_size
 onwards (the pool cycled in order), so a wave's candidates depend on the model, the job seed, the wave's index and
@@ -35,16 +35,10 @@ SELECTIONS = ("fixed", "waves")
 
 
 def in_waves(gate: str, options: dict) -> bool:
-    """Whether a gate, with these options from config, selects in waves when waves are on."""
+    """Whether a gate (or an arm of one: compile@noise10), with these options from config, selects in waves when
+    waves are on."""
     gate_cls = GATES.get(gate)
     return gate_cls.kind in WAVE_KINDS and gate_cls.keep_fraction(options) is None
-
-
-def wave_gates(config: dict) -> list[str]:
-    """The config's gates that generate in waves (none unless ``budget.selection`` is waves), in config order."""
-    if config["budget"].get("selection", "fixed") != "waves":
-        return []
-    return [gate for gate in config["gates"] if in_waves(gate, config["gate_options"].get(gate, {}))]
 
 
 def wave_seed(seed: int, wave: int) -> int:

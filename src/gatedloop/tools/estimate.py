@@ -1,6 +1,7 @@
 """What a config will cost, before anything is submitted: jobs per rule, GPU-hours per stage, and disk.
 
-CLI: ``python -m gatedloop.tools.estimate [--configfile config/paper.yaml] [--throughput resources/throughput.yaml]``.
+CLI: ``python -m gatedloop.tools.estimate [--configfile config/study.yaml [overlay.yaml ...]]
+[--throughput resources/throughput.yaml]``.
 Jobs per rule come from Snakemake's own dry run (exact); GPU-hours from the token counts the config implies and
 the per-model throughput assumptions in ``resources/throughput.yaml`` (documented there: planning figures, not
 measurements; put your cluster's in); disk from the model sizes: base weights, every round's LoRA adapter, and
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from gatedloop.core.config import ConfigError, load_yaml, validate_config
+from gatedloop.core.config import ConfigError, arm_options, effective_batch, load_yaml, merge, validate_config
 from gatedloop.gates import GATES
 
 REPO = Path(__file__).resolve().parents[3]
@@ -32,19 +33,18 @@ PROMPT_TOKENS = 150  # a prompt's length in tokens, roughly (microtask docstring
 HELD_OUT_TASKS = 174  # the microtasks audit set
 BENCHMARK_TASKS = {"microtasks": 174, "humaneval": 164, "humaneval_plus": 164, "mbpp_plus": 378,
                    "livecodebench": 400}
-# The gates that run a model over every sample (self-gates and a reviewer): their keep_fraction sizes the round
-MODEL_GATES = set(GATES.scoring_with_model())
 
 
-def planned_jobs(configfile: Path) -> dict[str, int]:
-    """Snakemake's dry run of the config, in a scratch directory: rule -> number of jobs."""
+def planned_jobs(configfiles: list[Path]) -> dict[str, int]:
+    """Snakemake's dry run of the config files, in a scratch directory: rule -> number of jobs."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     with tempfile.TemporaryDirectory() as workdir:
+        files = [str(path.resolve()) for path in configfiles]
         result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
-                                 workdir, "--configfile", str(configfile.resolve()), "--cores", "1", "-n",
-                                 "--quiet", "rules"], capture_output=True, text=True, env=env)
+                                 workdir, "--configfile", *files, "--cores", "1", "-n", "--quiet", "rules"],
+                                capture_output=True, text=True, env=env)
     if result.returncode != 0:
-        raise ConfigError(f"{configfile}: snakemake -n failed:\n{result.stderr[-2000:]}")
+        raise ConfigError(f"{' '.join(map(str, configfiles))}: snakemake -n failed:\n{result.stderr[-2000:]}")
     return job_counts(result.stdout + result.stderr)
 
 
@@ -62,10 +62,16 @@ def model_key(spec: dict) -> str:
 
 def generated_per_round(config: dict, gate: str) -> int:
     accepted = config["budget"]["accepted_per_round"]
-    keep = config["gate_options"].get(gate, {}).get("keep_fraction") if gate in MODEL_GATES else None
+    keep = arm_options(config, gate).get("keep_fraction") if GATES.get(gate).scores_with else None
     if accepted is not None and keep:
         return math.ceil(accepted / keep)
     return config["microtasks"]["pool_size"] * config["generate"]["samples_per_prompt"]
+
+
+def scored_rounds(config: dict) -> int:
+    """The rounds after round 0 that are scored: evaluation_rounds' (null or absent: every round)."""
+    evaluated = config.get("evaluation_rounds")
+    return config["rounds"] if evaluated is None else len([r for r in evaluated if r > 0])
 
 
 def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
@@ -84,9 +90,10 @@ def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
         out[name] = {
             "generate": generated * new,
             "gate": sum(generated_per_round(config, g) * (PROMPT_TOKENS + new)
-                        for g in gates if g in MODEL_GATES) * rounds * seeds,
-            "finetune": trained_steps * config["finetune"]["batch_size"] * config["finetune"]["max_len"],
-            "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * rounds + 1) * seeds,
+                        for g in gates if GATES.get(g).scores_with) * rounds * seeds,
+            "finetune": trained_steps * effective_batch(config) * config["finetune"]["max_len"],
+            "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * scored_rounds(config) + 1)
+            * seeds,
             "audit": HELD_OUT_TASKS * audit["samples_per_task"] * audit["max_new_tokens"]
             * (len(judged) * (rounds + 1)) * seeds,
             "analyze": (config["analysis"]["probe"]["n"] * config["analysis"]["max_tokens"]
@@ -100,6 +107,14 @@ RATE = {"generate": "generate_tps", "gate": "score_tps", "finetune": "train_tps"
         "audit": "generate_tps", "analyze": "score_tps"}
 
 
+def rate_key(config: dict, stage: str) -> str:
+    """The throughput figure of a stage; full fine-tuning has its own (every weight's gradient and AdamW state,
+    and the study's gradient checkpointing: about half LoRA's tokens per second)."""
+    if stage == "finetune" and config["finetune"]["method"] == "full":
+        return "full_train_tps"
+    return RATE[stage]
+
+
 def estimate(config: dict, throughput: dict) -> dict:
     rows, total_hours, disk_gb = [], 0.0, 0.0
     chains = len(config["gates"]) * len(config["regimes"]) * len(config["seeds"])
@@ -110,7 +125,7 @@ def estimate(config: dict, throughput: dict) -> dict:
         figures = throughput["models"].get(key)
         if figures is None:
             raise ConfigError(f"models.{name}: no throughput figures for {key!r}; add it to resources/throughput.yaml")
-        hours = {stage: count / figures[RATE[stage]] / 3600 for stage, count in tokens.items()}
+        hours = {stage: count / figures[rate_key(config, stage)] / 3600 for stage, count in tokens.items()}
         total_hours += sum(hours.values())
         weights_gb = figures["params_b"] * 2  # bf16
         adapter_gb = weights_gb * 0.01
@@ -124,18 +139,22 @@ def estimate(config: dict, throughput: dict) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--configfile", type=Path, default=REPO / "config" / "config.yaml")
+    parser.add_argument("--configfile", type=Path, nargs="+", default=[REPO / "config" / "config.yaml"],
+                        help="one or more config files, merged in order as Snakemake merges them")
     parser.add_argument("--throughput", type=Path, default=REPO / "resources" / "throughput.yaml")
     parser.add_argument("--no-jobs", action="store_true", help="skip the dry run (jobs per rule)")
     args = parser.parse_args(argv)
     try:
-        config = validate_config(load_yaml(args.configfile), SCHEMA)
+        merged: dict = {}
+        for path in args.configfile:
+            merged = merge(merged, load_yaml(path))
+        config = validate_config(merged, SCHEMA)
         result = estimate(config, yaml.safe_load(args.throughput.read_text()))
         jobs = {} if args.no_jobs else planned_jobs(args.configfile)
     except ConfigError as exc:
         sys.exit(f"estimate: error: {exc}")
     if jobs:
-        print(f"{args.configfile.name}: {sum(jobs.values())} jobs")
+        print(f"{' + '.join(path.name for path in args.configfile)}: {sum(jobs.values())} jobs")
         for rule, count in sorted(jobs.items(), key=lambda item: -item[1]):
             print(f"  {rule:<24} {count:6d}")
     print(f"GPU-hours on {result['reference_gpu']} (assumptions: {args.throughput}):")

@@ -34,9 +34,9 @@ def read_rows(path) -> tuple[list[str], list[dict]]:
         return reader.fieldnames, list(reader)
 
 
-def write_sweep(root: Path) -> None:
+def write_sweep(root: Path, sweep: layout.Sweep = SWEEP) -> None:
     """Every file the sweep's aggregate reads, under root/results; HumanEval+ reports its base tests apart."""
-    for paths in SWEEP.aggregated_files().values():
+    for paths in sweep.aggregated_files().values():
         for path in paths:
             file = layout.parse(path)
             body = CONTENTS[file.kind]
@@ -55,12 +55,12 @@ def write_record(root: Path, path: str, seconds: float) -> None:
     target.write_text(f"s\th:m:s\tmax_rss\n{seconds}\t0:00:01\t100.0\n")
 
 
-def run_aggregate(root: Path, study: bool) -> Path:
+def run_aggregate(root: Path, study: bool, sweep: layout.Sweep = SWEEP) -> Path:
     outputs = {name: root / f"results/{'study' if study else 'plain'}/{name}.csv"
                for name in ("metrics", "spectra", "effects", "coverage")}
-    args = ["--sweep", SWEEP.to_json(), "--bootstrap", "20", "--out", str(outputs["metrics"]),
+    args = ["--sweep", sweep.to_json(), "--bootstrap", "20", "--out", str(outputs["metrics"]),
             *(arg for name in ("spectra", "effects", "coverage") for arg in (f"--{name}", str(outputs[name])))]
-    aggregate.main([*args, "--study-csv", *SWEEP.study_csv_files()] if study else args)
+    aggregate.main([*args, "--study-csv", *sweep.study_csv_files()] if study else args)
     return outputs["metrics"].parent
 
 
@@ -198,3 +198,20 @@ def test_without_waves_the_sweep_json_and_metrics_columns_are_as_before(tmp_path
     write_sweep(tmp_path)
     columns, _ = read_rows(run_aggregate(tmp_path, study=False) / "metrics.csv")
     assert not {"n_selected", "generation_waves", "n_train_generated"} & set(columns)
+
+
+def test_only_the_evaluated_rounds_get_rows_and_steps_count_every_round_trained(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sweep = layout.Sweep(**{**SWEEP.__dict__, "gates": ("none",), "rounds": 3, "evaluation_rounds": (0, 3)})
+    write_sweep(tmp_path, sweep)
+    metrics = run_aggregate(tmp_path, study=True, sweep=sweep) / "metrics.csv"
+    _, metric_rows = read_rows(metrics)
+    assert {r["round"] for r in metric_rows} == {"0", "3"}
+    _, rows = read_rows(tmp_path / layout.study_csv("tiny", "none", "replace", 0))
+    assert [r["round"] for r in rows] == ["0", "3"]
+    assert [r["steps_total"] for r in rows] == ["0", "180"]  # rounds 1 and 2 trained, unscored
+
+
+def test_steps_total_of_rounds_listed_out_of_order_or_with_gaps():
+    assert study_csv.cumulative_steps({1: 60, 2: 60, 3: 60}, [3, 0]) == {3: 180, 0: 0}
+    assert study_csv.cumulative_steps({1: 60, 3: 60}, [0, 3]) == {0: 0, 3: None}  # round 2's stats missing

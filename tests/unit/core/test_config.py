@@ -12,6 +12,7 @@ from gatedloop.core.config import (
     ConfigError,
     asks_question,
     config_schema,
+    finetune_batch,
     gate_options_for,
     load_schema,
     load_yaml,
@@ -86,7 +87,7 @@ def _schema_defaults(section: dict) -> dict:
         (SamplingParams, ["properties", "score"], ("temperature", "stop")),
         (AnalysisSettings, ["properties", "analysis"], ()),
         (SampleCheckSettings, ["properties", "sample_checks"], ()),
-        (ScoreSettings, ["properties", "score"], ()),
+        (ScoreSettings, ["properties", "score"], ("prompt_strip",)),  # config: one value per benchmark
     ],
 )
 def test_code_defaults_match_the_schema(cls, path, skip):
@@ -296,3 +297,38 @@ def test_every_key_of_a_stage_section_is_a_stage_setting_or_named_with_its_use(s
 def test_the_control_arm_is_the_control_gate():
     config = validate_config({**MINIMAL, "gates": ["none"]}, SCHEMA)
     assert config["gates"] == ["none", "reference"]
+
+
+def test_a_models_finetune_batch_must_divide_the_effective_batch():
+    config = yaml.safe_load((REPO / "config/integration.yaml").read_text())
+    config["finetune"] = {**config.get("finetune", {}), "batch_size": 8, "grad_accum": 8}
+    config["models"]["tiny"]["batch_sizes"] = {"finetune": 32}
+    validated = validate_config(config, SCHEMA)
+    assert finetune_batch(validated, "tiny") == (32, 2)
+    config["models"]["tiny"]["batch_sizes"] = {"finetune": 24}
+    with pytest.raises(ConfigError, match=r"models\.tiny\.batch_sizes\.finetune': 24 does not divide the effective "
+                                          r"batch 64 \(finetune.batch_size 8 x finetune.grad_accum 8\)"):
+        validate_config(config, SCHEMA)
+
+
+def test_the_study_and_each_of_its_suites_validate(tmp_path):
+    """config/study.yaml, and every overlay in config/study/ merged over it (the files the overlays leave to the
+    user, anchors and natural-language text, written here)."""
+    from gatedloop.core.config import merge
+
+    (tmp_path / "rows.jsonl").write_text("".join(
+        f'{{"id": "r{i}", "content": "def fresh_{i}():\\n    return {i}\\n", "verified": true}}\n'
+        for i in range(5 * 1250)))
+    files = {"anchors": {"path": str(tmp_path / "rows.jsonl")},
+             "natural_language": {"path": str(tmp_path / "rows.jsonl")}}
+    study = load_yaml(REPO / "config/study.yaml")
+    assert validate_config(study, SCHEMA)["finetune"]["method"] == "full"
+    overlays = sorted((REPO / "config/study").glob("*.yaml"))
+    assert len(overlays) >= 6
+    for path in overlays:
+        overlay = load_yaml(path)
+        for section, value in files.items():
+            if section in overlay:
+                overlay[section] = {**overlay[section], **value}
+        config = validate_config(merge(study, overlay), SCHEMA)
+        assert set(config["models"]) <= set(study["models"]) and config["gates"], path

@@ -233,3 +233,16 @@ def test_a_rounds_generation_stats_have_a_place_in_a_cell_and_none_in_round_0():
     assert sweep.generation_files() == [round_file("generation", "a", "compile", "replace", 0, r) for r in (1, 2)]
     assert set(sweep.generation_files()) <= set(sweep.aggregated_files()["round_files"])
     assert sweep.to_json() == Sweep.from_json(sweep.to_json()).to_json()
+
+
+def test_a_sweep_with_evaluation_rounds_scores_only_those_and_keeps_every_other_round_file():
+    every = Sweep(models=("a",), gates=("none",), regimes=("replace",), seeds=(0,), rounds=5,
+                  benchmarks=("microtasks",))
+    some = Sweep(**{**every.__dict__, "evaluation_rounds": (0, 2, 5)})
+    assert {parse(p).round for p in some.score_files()} == {0, 2, 5}
+    assert {parse(p).round for p in some.verdict_files()} == {0, 2, 5}
+    assert {parse(p).round for p in every.score_files()} == set(range(6))
+    assert some.finetune_stats_files() == every.finetune_stats_files()  # every round still trains
+    assert some.audit_files() == every.audit_files() and some.analysis_files() == every.analysis_files()
+    assert Sweep.from_json(some.to_json()) == some
+    assert "evaluation_rounds" not in every.to_json()  # a sweep without them keeps its aggregate's command

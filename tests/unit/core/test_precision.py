@@ -97,7 +97,9 @@ def shell_commands(result, rule: str) -> list[str]:
 def test_a_models_own_batch_sizes_reach_its_jobs_only(tmp_path):
     config = yaml.safe_load((REPO / "config/integration.yaml").read_text())
     config["models"]["big"] = {**config["models"]["tiny"],
-                               "batch_sizes": {"generate": 7, "score": 9, "audit": 11, "gate": 5, "analyze": 13}}
+                               "batch_sizes": {"generate": 7, "score": 9, "audit": 11, "gate": 5, "analyze": 13,
+                                                               "finetune": 2}}
+    config["finetune"]["batch_size"] = 4
     config["dtype"] = "bfloat16"
     path = tmp_path / "two.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -124,6 +126,10 @@ def test_a_models_own_batch_sizes_reach_its_jobs_only(tmp_path):
     model_jobs = [c for rule in ("generate", "score", "finetune", "analyze") for c in shell_commands(result, rule)]
     assert model_jobs and all("--dtype bfloat16" in c for c in model_jobs)
     assert all("batch_size" not in c and "dtype" not in c for c in shell_commands(result, "gate_human"))
+    # fine-tuning: the model's own per-step batch, accumulated to the configured effective batch (4 x 1)
+    finetunes = shell_commands(result, "finetune")
+    assert all("--batch-size 2 " in c and "--grad-accum 2 " in c for c in finetunes if "/big/" in c)
+    assert all("--batch-size 4 " in c and "--grad-accum" not in c for c in finetunes if "/tiny/" in c)
 
 
 @pytest.mark.parametrize("trained_in", ["float32", "bfloat16"])

@@ -10,7 +10,7 @@ from gatedloop.core.options import OptionsError, config_fields
 from gatedloop.gates import GATES, Sample
 from gatedloop.gates.base import KINDS, Gate, GateRegistry
 from gatedloop.gates.self_gates import CALIBRATED
-from gatedloop.tools import estimate, findings
+from gatedloop.tools import findings
 
 
 def test_every_gate_is_of_one_kind_and_the_kinds_sort_the_arms():
@@ -27,12 +27,20 @@ def test_every_gate_is_of_one_kind_and_the_kinds_sort_the_arms():
 
 
 def test_the_modules_that_sort_arms_read_the_kinds():
-    """findings' verdicts keep their arms (self: perplexity and binary, as before: cross is exogenous); the
-    estimate counts gate work for every gate that scores with a model, cross included, as before."""
+    """findings' verdicts keep their arms (self: perplexity and binary, as before: cross is exogenous)."""
     assert findings.NO_GATE == "none" and findings.SELF_GATES == ["perplexity", "binary"]
     assert findings.HUMAN_GATES == ["compile", "lint", "quality", "compile_quality"]
     assert findings.CONTROL == effects.CONTROL == "reference"
-    assert sorted(estimate.MODEL_GATES) == ["binary", "cross", "perplexity"]
+
+
+def test_a_variant_arm_is_its_gate_with_a_label():
+    assert "compile@noise10" in GATES and "binary@t0.5" in GATES
+    assert GATES.get("compile@noise10") is GATES.get("compile")
+    assert GATES.kind_of("perplexity@strict") == "self" and GATES.get("cross@other").scores_with == "reviewer"
+    for bad in ("compile@", "compile@-x", "compile@a/b", "nogate@x", "@x"):
+        assert bad not in GATES, bad
+    with pytest.raises(KeyError, match="unknown gate 'nogate'"):
+        GATES.get("nogate@x")
 
 
 def test_a_gate_without_a_kind_is_not_registered():

@@ -9,9 +9,9 @@ import yaml
 from conftest import REPO, SCHEMA
 
 from gatedloop.backends import SamplingParams, open_backend
-from gatedloop.core.config import ConfigError, validate_config
+from gatedloop.core.config import ConfigError, validate_config, wave_gates
 from gatedloop.gates import GATES
-from gatedloop.gates.waves import BudgetExhausted, WaveSettings, in_waves, run_waves, wave_gates, wave_seed
+from gatedloop.gates.waves import BudgetExhausted, WaveSettings, in_waves, run_waves, wave_seed
 from gatedloop.generate import complete, cycled
 
 # Comments compile whatever a random model appends on their line; "def (" never does: about half the stream passes.
@@ -121,6 +121,10 @@ def test_waves_are_off_by_default_and_validated_with_the_keys_named():
     assert wave_gates(config) == []
     on = validate_config(config_with(selection="waves", accepted_per_round=12), SCHEMA)
     assert wave_gates(on) == ["compile", "quality"]
+    arms = config_with(selection="waves", accepted_per_round=12)
+    arms["gates"] += ["compile@noise10", "perplexity@half"]  # variant arms select as their gate does
+    arms["gate_options"].update({"compile@noise10": {"noise": 0.1}, "perplexity@half": {"keep_fraction": 0.5}})
+    assert wave_gates(validate_config(arms, SCHEMA)) == ["compile", "quality", "compile@noise10"]
     with pytest.raises(ConfigError, match="'budget.accepted_per_round'"):
         validate_config(config_with(selection="waves"), SCHEMA)
     with pytest.raises(ConfigError, match="'budget.candidate_budget': 10 candidates cannot reach"):

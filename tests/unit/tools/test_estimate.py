@@ -64,3 +64,32 @@ def test_the_cli_prints_jobs_per_rule_and_gpu_hours():
                              str(REPO / "config/integration.yaml")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "pretrain" in result.stdout and "finetune" in result.stdout and "GPU-hours on H100" in result.stdout
+
+
+def test_scoring_counts_only_the_evaluated_rounds():
+    some = stage_tokens(paper(rounds=20, evaluation_rounds=[0, 5, 10, 20]))["santacoder"]
+    three = stage_tokens(paper(rounds=3))["santacoder"]  # three rounds after round 0, like 5, 10 and 20
+    assert some["score"] == three["score"] and some["finetune"] == pytest.approx(20 / 3 * three["finetune"])
+def test_full_fine_tuning_counts_the_effective_batch_at_its_own_rate():
+    lora = estimate(paper(), THROUGHPUT)
+    study_dose = {"method": "full", "steps": 3000, "batch_size": 8, "grad_accum": 8, "max_len": 2048}
+    full = estimate(paper(finetune=study_dose), THROUGHPUT)
+    hours = {row["model"]: row["gpu_hours"]["finetune"] for row in full["models"]}
+    arms = 9 + 1
+    assert hours["santacoder"] == pytest.approx(3000 * arms * 5 * 8 * 8 * 2048 / 4500 / 3600)
+    assert hours["santacoder"] > 10 * next(r for r in lora["models"] if r["model"] == "santacoder")["gpu_hours"][
+        "finetune"]
+
+
+def test_the_cli_merges_several_config_files(tmp_path):
+    overlay = tmp_path / "fewer.yaml"
+    overlay.write_text("gates: [none]\ncontrol: {enabled: false}\n")
+    result = subprocess.run([sys.executable, "-m", "gatedloop.tools.estimate", "--no-jobs", "--configfile",
+                             str(REPO / "config/paper.yaml"), str(overlay)], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    alone = subprocess.run([sys.executable, "-m", "gatedloop.tools.estimate", "--no-jobs", "--configfile",
+                            str(REPO / "config/paper.yaml")], capture_output=True, text=True, timeout=300)
+    total = [float(line.split()[1]) for out in (result.stdout, alone.stdout) for line in out.splitlines()
+             if line.strip().startswith("total")]
+    assert len(total) == 2 and total[0] < total[1] / 5

@@ -5,7 +5,8 @@ import re
 
 def gates_by_model_use(scores):
     """A wildcard pattern of the registered gates that score with a model (scores=True: they need a GPU) or not."""
-    names = [g for g in GATES.names() if bool(GATES.get(g).scores_with) == scores]
+    arms = sorted(set(GATES.names()) | set(config["gates"]))
+    names = [g for g in arms if bool(GATES.get(g).scores_with) == scores]
     return "|".join(re.escape(name) for name in names) or "(?!)"
 
 
@@ -33,14 +34,14 @@ def gate_inputs(wildcards):
 
 def calibrated(wildcards):
     """A self-gate in mode calibrated, in a round after the first: its threshold comes from round 1."""
-    options = config["gate_options"].get(wildcards.gate, {})
+    options = arm_options(config, wildcards.gate)
     return options.get("mode") == "calibrated" and _round(wildcards) >= 2
 
 
 def noise_seed_arg(wildcards):
     """' --noise-seed N' for a gate with decision noise (the job's own seed), else nothing: a gate without noise
     runs the same command as before noise existed."""
-    options = config["gate_options"].get(wildcards.gate, {})
+    options = arm_options(config, wildcards.gate)
     if options.get("noise", 0) > 0:
         return f" --noise-seed {job_seed(wildcards, 'gate')}"
     return ""

@@ -5,7 +5,7 @@ import re
 from types import SimpleNamespace
 
 from gatedloop.gates.self_gates import quantile_pool
-from gatedloop.gates.waves import wave_gates
+from gatedloop.core.config import wave_gates
 
 # Round 1 samples come from the shared generation (generate_shared); later rounds from the cell's own model.
 FIRST_SAMPLES = round_file(
@@ -52,7 +52,7 @@ def samples_per_round(gate):
     waves: gate none generates exactly the budget (the study's), which it then trains on.
     """
     accepted = config["budget"]["accepted_per_round"]
-    keep = GATES.get(gate).keep_fraction(config["gate_options"].get(gate, {}))
+    keep = GATES.get(gate).keep_fraction(arm_options(config, gate))
     if WAVES and GATES.kind_of(gate) == "none":
         keep = 1.0
     if (
@@ -103,9 +103,8 @@ def waves_args(wildcards):
     ]
     if gate_model(wildcards):
         args.append(f"--gate-model {gate_model(wildcards)}")
-    if (
-        _round(wildcards) == 1
-    ):  # one stream for every gate and regime: its waves are generated once
+    # round 1: one stream for every gate and regime, whose waves are generated once
+    if _round(wildcards) == 1:
         args.append(f"--wave-cache {wave_cache(wildcards.model, wildcards.seed)}")
     return " ".join(args) + noise_seed_arg(wildcards)
 

@@ -61,6 +61,13 @@ def round_settings(wildcards, base):
             budget=budget_settings(),
             mix=config["mix"] if w.regime == "mix" else None,
         )
+        # the study's mixture only where on: other sweeps keep their manifests' hashes
+        if mixture_files(w.model, w.gate):
+            settings["mixture"] = {
+                "anchors": config["anchors"],
+                "natural_language": config["natural_language"],
+                "nl_fraction": nl_fraction_for(config, w.model),
+            }
     return settings
 
 
