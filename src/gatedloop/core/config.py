@@ -387,8 +387,9 @@ def resolve_control_solutions(config: dict, prompts: list[dict] | None) -> None:
         control["solutions"] = "human_pool" if missing else "prompts"
     elif control["solutions"] == "prompts" and missing and GATES.control_name() in config["gates"]:
         raise ConfigError(f"config key 'control.solutions': 'prompts' trains the control arm on each prompt's "
-                          f"canonical_solution, and {len(missing)} prompt(s) of prompts.path have none "
-                          f"(first: {missing[0]!r}); use human_pool")
+                          f"canonical_solution, and {len(missing)} prompt(s) of prompt source "
+                          f"{config['prompts'].get('source') or 'pool'!r} have none (first: {missing[0]!r}); "
+                          "use human_pool")
 
 
 def check_packaged(name: str, spec: dict) -> None:
@@ -421,14 +422,38 @@ def check_benchmark_file(name: str, path: str) -> None:
 
 
 def check_prompts(config: dict) -> None:
-    """A prompt pool of your own: well-formed, no duplicates, no prompt of a scored benchmark, tests where a gate
-    runs them."""
+    """The prompt source (prompts.source, resolved where unset: pool with a path, else microtasks) and its files.
+    A pool of your own: well-formed, no duplicates, no prompt of a scored benchmark, tests where a gate runs them.
+    Another source: its own checks (a local corpus exists and reads), and no gate that needs tests it lacks."""
+    from gatedloop.core.options import OptionsError
+    from gatedloop.prompt_sources import from_config, source_name
+
+    section = config["prompts"]
+    section["source"] = source_name(section)
+    if section["source"] != "pool" and section["path"] is not None:
+        raise ConfigError(f"config key 'prompts.path': a pool file is read by source 'pool', not "
+                          f"{section['source']!r} (drop path, or set source: pool)")
+    try:
+        source = from_config(section)
+        source.check()
+    except OptionsError as exc:
+        raise ConfigError(f"config key '{exc.key}': {exc.problem}") from None
+    if section["source"] == "pool":
+        check_pool_file(config)
+        return
+    if source.tests_every_prompt() is False:
+        if "execution" in config["gates"]:
+            raise ConfigError(f"config key 'prompts.source': gate 'execution' runs each prompt's tests, and source "
+                              f"{section['source']!r} has none")
+        resolve_control_solutions(config, [{"task_id": "any prompt"}])  # no canonical solutions either
+    else:
+        resolve_control_solutions(config, None)
+
+
+def check_pool_file(config: dict) -> None:
     from gatedloop.data.prompt_pool import check_pool
 
     path = config["prompts"]["path"]
-    if path is None:
-        resolve_control_solutions(config, None)
-        return
     if not Path(path).is_file():
         raise ConfigError(f"config key 'prompts.path': {path} is not a file")
     try:
