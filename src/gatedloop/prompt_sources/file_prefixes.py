@@ -31,8 +31,10 @@ from gatedloop.prompt_sources.base import SECTION, Draw, PromptSource, first_tok
 
 # File formats a local corpus may hold, by suffix: the datasets builder that reads them.
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".arrow": "arrow"}
+# What datasets writes beside the data of a saved dataset (save_to_disk): not data.
+DATASETS_METADATA = {"state.json", "dataset_info.json", "dataset_dict.json"}
 # The options only some corpora read; the others every corpus reads.
-CORPUS_KEYS = {"dataset": ("hub",), "data_dir": ("hub",), "split": ("hub", "local"), "corpus_path": ("local",),
+CORPUS_KEYS = {"dataset": ("hub",), "data_dir": ("hub",), "split": ("hub",), "corpus_path": ("local",),
                "field": ("hub", "local"), "probe_snippets": ("stdlib_heldout",)}
 
 
@@ -45,7 +47,7 @@ class FilePrefixes(PromptSource):
                    "stdlib_heldout - the standard-library files pre-training and the probe leave out")
         dataset: str = option("bigcode/the-stack-dedup", "corpus hub: the dataset id")
         data_dir: str | None = option("data/python", "corpus hub: the dataset's data_dir")
-        split: str = option("train", "corpus hub or local: the split")
+        split: str = option("train", "corpus hub: the split")
         corpus_path: str | None = option(None, "corpus local: the directory of files")
         field: str = option("content", "corpus hub or local: the column holding a file's code")
         min_file_tokens: int = option(512, "files under this many tokens are skipped", minimum=0)
@@ -128,8 +130,7 @@ class FilePrefixes(PromptSource):
             return datasets.IterableDataset.from_generator(_stdlib_rows, gen_kwargs={"files": self._stdlib_files()})
         if settings.corpus == "local":
             builder, files = local_files(settings.corpus_path)
-            return datasets.load_dataset(builder, data_files=[str(f) for f in files], split=settings.split,
-                                         streaming=True)
+            return datasets.load_dataset(builder, data_files=[str(f) for f in files], split="train", streaming=True)
         try:
             return datasets.load_dataset(settings.dataset, data_dir=settings.data_dir, split=settings.split,
                                          streaming=True)
@@ -154,14 +155,15 @@ def _stdlib_rows(files: list[tuple[str, str]]) -> Iterator[dict]:
 
 
 def local_files(directory: str | None) -> tuple[str, list[Path]]:
-    """(datasets builder, files) of a local corpus directory, searched recursively; the study's Arrow caches'
-    ``cache-*`` files are not data. No files, or files of two formats, are an OptionsError naming the key."""
+    """(datasets builder, files) of a local corpus directory, searched recursively: a saved dataset's metadata and
+    the ``cache-*`` files of an Arrow cache (which the study skips too) are not data. No files, or files of two
+    formats, are an OptionsError naming the key."""
     key = f"{SECTION}.corpus_path"
     if not directory or not Path(directory).is_dir():
         raise OptionsError(key, f"corpus 'local' needs a directory of JSONL, Parquet or Arrow files; {directory!r} "
                            "is not a directory")
     files = sorted(p for p in Path(directory).rglob("*") if p.is_file() and p.suffix in LOCAL_FORMATS
-                   and not p.name.startswith("cache-"))
+                   and not p.name.startswith("cache-") and p.name not in DATASETS_METADATA)
     builders = {LOCAL_FORMATS[p.suffix] for p in files}
     if not files:
         raise OptionsError(key, f"{directory} holds no {', '.join(LOCAL_FORMATS)} files")

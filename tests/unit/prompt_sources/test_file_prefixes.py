@@ -60,7 +60,16 @@ def source_for(directory, **changes):
                         "shuffle_buffer": 100, **changes})
 
 
-@pytest.mark.parametrize("corpus", ["jsonl_corpus", "parquet_corpus"])
+@pytest.fixture(scope="module")
+def arrow_corpus(tmp_path_factory):
+    from datasets import Dataset
+
+    directory = tmp_path_factory.mktemp("arrow_corpus")
+    Dataset.from_list(corpus_rows()).save_to_disk(directory)  # Arrow data beside datasets' JSON metadata
+    return directory
+
+
+@pytest.mark.parametrize("corpus", ["jsonl_corpus", "parquet_corpus", "arrow_corpus"])
 def test_prompts_are_exact_token_prefixes_of_long_enough_files(corpus, tokenizer, request):
     source = source_for(request.getfixturevalue(corpus))
     rows = source.prompts(Draw(seed=0, round=1, tokenizer=tokenizer))
@@ -126,3 +135,19 @@ def test_a_hub_corpus_without_network_says_so(tmp_path, tiny_model_dir):
     assert done.returncode != 0 and not (tmp_path / "round1.jsonl").exists()
     assert "could not be streamed from the Hugging Face hub" in done.stderr
     assert "HF_DATASETS_OFFLINE" in done.stderr and "prompts.corpus: local" in done.stderr
+
+
+def test_the_schema_defaults_are_the_study_settings_the_source_declares():
+    import yaml
+
+    from gatedloop.core.options import config_fields
+    from gatedloop.prompt_sources import PROMPT_SOURCES
+
+    schema = yaml.safe_load(SCHEMA.read_text())["properties"]["prompts"]["properties"]
+    declared = {f.name: f.default for f in config_fields(PROMPT_SOURCES.get("file_prefixes").Options)}
+    assert set(declared) <= set(schema)
+    assert {key: schema[key]["default"] for key in declared if key != "prompt_tokens"} == \
+        {key: value for key, value in declared.items() if key != "prompt_tokens"}
+    assert (declared["min_file_tokens"], declared["prompt_tokens"], declared["shuffle_buffer"]) == (512, 1024, 50_000)
+    assert (declared["dataset"], declared["data_dir"], declared["field"]) == \
+        ("bigcode/the-stack-dedup", "data/python", "content")

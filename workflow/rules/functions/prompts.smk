@@ -11,6 +11,7 @@ def prompt_source():
     return from_config(config["prompts"])
 
 
+@functools.lru_cache(maxsize=1)
 def prompts_staged():
     """Whether each round's prompts are a file of the prompts rule (file prefixes, a pool cut in tokens or in the
     study's v2 form); else every round reads PROMPT_POOL as it stands, as before prompt sources.
