@@ -74,9 +74,16 @@ class FilePrefixes(PromptSource):
     def check(self) -> None:
         if self.settings.corpus == "local":
             local_files(self.settings.corpus_path)
-            first = next(iter(self._stream(Draw(seed=0, round=0))), None)
+            try:
+                first = next(iter(self._dataset()), None)  # unshuffled: a shuffle would fill its buffer first
+            except StopIteration:  # empty files: some datasets builders end the stream this way
+                first = None
+            except Exception as exc:  # whatever datasets and pyarrow raise on a file they cannot parse
+                raise OptionsError(f"{SECTION}.corpus_path", f"{self.settings.corpus_path}: its files do not read "
+                                   f"with datasets ({type(exc).__name__}: {exc})") from None
             if first is None:
                 raise OptionsError(f"{SECTION}.corpus_path", f"{self.settings.corpus_path} holds no rows")
+            self._file(first)  # its code column is there
         elif self.settings.corpus == "stdlib_heldout" and not self._stdlib_files():
             from gatedloop.data.stdlib import HELD_OUT_DIRS
 

@@ -115,6 +115,10 @@ def test_a_local_corpus_is_checked_before_any_job(tmp_path, jsonl_corpus):
     (tmp_path / "empty" / "notes.txt").write_text("not data")
     with pytest.raises(ConfigError, match="config key 'prompts.corpus_path': .*empty holds no .jsonl"):
         validate_config(config(corpus_path=str(tmp_path / "empty")), SCHEMA)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "a.jsonl").write_text('{"content": "def f():\\n"}\n{oops\n')
+    with pytest.raises(ConfigError, match="config key 'prompts.corpus_path': .*broken: its files do not read"):
+        validate_config(config(corpus_path=str(tmp_path / "broken")), SCHEMA)
     with pytest.raises(ConfigError, match="config key 'prompts.field': the corpus has no text column 'code'"):
         validate_config(config(corpus_path=str(jsonl_corpus), field="code"), SCHEMA)
     with pytest.raises(ConfigError, match="config key 'prompts.source': gate 'execution' runs each prompt's tests"):
