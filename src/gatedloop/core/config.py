@@ -442,9 +442,9 @@ def check_prompts(config: dict) -> None:
         check_pool_file(config)
         return
     if source.tests_every_prompt() is False:
-        if "execution" in config["gates"]:
-            raise ConfigError(f"config key 'prompts.source': gate 'execution' runs each prompt's tests, and source "
-                              f"{section['source']!r} has none")
+        if needs_tests(config):
+            raise ConfigError(f"config key 'prompts.source': gate {needs_tests(config)[0]!r} runs each prompt's "
+                              f"tests, and source {section['source']!r} has none (or set its option untested: run)")
         resolve_control_solutions(config, [{"task_id": "any prompt"}])  # no canonical solutions either
     else:
         resolve_control_solutions(config, None)
@@ -462,9 +462,18 @@ def check_pool_file(config: dict) -> None:
         raise ConfigError(f"config key 'prompts.path': {exc}") from None
     resolve_control_solutions(config, rows)
     untested = [row["task_id"] for row in rows if not row.get("tests")]
-    if "execution" in config["gates"] and untested:
-        raise ConfigError(f"config key 'prompts.path': gate 'execution' runs each prompt's tests, and "
-                          f"{len(untested)} prompt(s) have none (first: {untested[0]!r})")
+    if needs_tests(config) and untested:
+        raise ConfigError(f"config key 'prompts.path': gate {needs_tests(config)[0]!r} runs each prompt's tests, "
+                          f"and {len(untested)} prompt(s) have none (first: {untested[0]!r}; or set the gate's "
+                          "option untested: run)")
+
+
+def needs_tests(config: dict) -> list[str]:
+    """The arms of the execution gate that refuse a sample without tests (option untested: error)."""
+    from gatedloop.gates.base import gate_of
+
+    return [arm for arm in config["gates"]
+            if gate_of(arm) == "execution" and arm_options(config, arm).get("untested", "error") == "error"]
 
 
 def check_consistency(config: dict) -> None:
