@@ -11,64 +11,13 @@ CLI: ``python -m gatedloop.probe --source stdlib_heldout|microtasks|file [--path
 from __future__ import annotations
 
 import argparse
-import ast
-import hashlib
 import sys
-import sysconfig
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
 from gatedloop.core.io import read_jsonl, write_jsonl
-from gatedloop.data.stdlib import EXCLUDED_DIRS
+from gatedloop.data.stdlib import HELD_OUT_DIRS, stdlib_heldout_functions  # noqa: F401  (HELD_OUT_DIRS: tests)
 from gatedloop.engine.warm import run_cli
-
-HELD_OUT_DIRS = sorted(EXCLUDED_DIRS - {"site-packages", "dist-packages", "__pycache__"})
-
-
-def stdlib_heldout_functions(n: int, min_lines: int = 4, max_lines: int = 40, per_file: int = 2,
-                             root: Path | None = None) -> list[dict]:
-    """Up to ``per_file`` functions from each held-out file, files in a fixed hash order, until ``n``."""
-    root = Path(root or sysconfig.get_paths()["stdlib"])
-    files = [p for d in HELD_OUT_DIRS if (root / d).is_dir() for p in (root / d).rglob("*.py")]
-    if not files:
-        raise ValueError(f"{root} has none of {', '.join(HELD_OUT_DIRS)} (some distributions strip them): set "
-                         "analysis.probe.source to microtasks or file")
-    files.sort(key=lambda p: _digest(str(p.relative_to(root))))
-    snippets: list[dict] = []
-    for path in files:
-        snippets += _functions(path, root, min_lines, max_lines)[:per_file]
-        if len(snippets) >= n:
-            break
-    return snippets[:n]
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _functions(path: Path, root: Path, min_lines: int, max_lines: int) -> list[dict]:
-    """The file's functions of a fitting length that parse on their own, in a fixed hash order."""
-    source = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
-    lines = source.splitlines(keepends=True)
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        if not min_lines <= node.end_lineno - node.lineno + 1 <= max_lines:
-            continue
-        text = textwrap.dedent("".join(lines[node.lineno - 1 : node.end_lineno]))
-        try:
-            ast.parse(text)
-        except (SyntaxError, ValueError):  # e.g. a string literal at column 0 inside a method
-            continue
-        name = f"{path.relative_to(root)}:{node.name}:{node.lineno}"
-        found.append((_digest(name), {"name": name, "text": text}))
-    return [snippet for _, snippet in sorted(found, key=lambda pair: pair[0])]
 
 
 def microtask_snippets(heldout: Path, n: int) -> list[dict]:

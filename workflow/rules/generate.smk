@@ -2,10 +2,10 @@ include: "functions/generate.smk"
 
 
 rule generate:
-    """Round r >= 2: the round r-1 model completes every prompt of the fixed pool (sampling settings from config)."""
+    """Round r >= 2: the round r-1 model completes every prompt of the round (sampling settings from config)."""
     input:
         model=previous_model,
-        prompts=PROMPT_POOL,
+        prompts=generation_prompts,
     output:
         LATER_SAMPLES,
     log:
@@ -39,7 +39,7 @@ rule generate_shared:
     """
     input:
         model=lambda wc: model_dir(wc.model, None, None, None, 0),
-        prompts=PROMPT_POOL,
+        prompts=generation_prompts,
     output:
         layout.SHARED_ROUND1,
     log:

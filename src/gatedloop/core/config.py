@@ -387,8 +387,9 @@ def resolve_control_solutions(config: dict, prompts: list[dict] | None) -> None:
         control["solutions"] = "human_pool" if missing else "prompts"
     elif control["solutions"] == "prompts" and missing and GATES.control_name() in config["gates"]:
         raise ConfigError(f"config key 'control.solutions': 'prompts' trains the control arm on each prompt's "
-                          f"canonical_solution, and {len(missing)} prompt(s) of prompts.path have none "
-                          f"(first: {missing[0]!r}); use human_pool")
+                          f"canonical_solution, and {len(missing)} prompt(s) of prompt source "
+                          f"{config['prompts'].get('source') or 'pool'!r} have none (first: {missing[0]!r}); "
+                          "use human_pool")
 
 
 def check_packaged(name: str, spec: dict) -> None:
@@ -421,14 +422,38 @@ def check_benchmark_file(name: str, path: str) -> None:
 
 
 def check_prompts(config: dict) -> None:
-    """A prompt pool of your own: well-formed, no duplicates, no prompt of a scored benchmark, tests where a gate
-    runs them."""
+    """The prompt source (prompts.source, resolved where unset: pool with a path, else microtasks) and its files.
+    A pool of your own: well-formed, no duplicates, no prompt of a scored benchmark, tests where a gate runs them.
+    Another source: its own checks (a local corpus exists and reads), and no gate that needs tests it lacks."""
+    from gatedloop.core.options import OptionsError
+    from gatedloop.prompt_sources import from_config, source_name
+
+    section = config["prompts"]
+    section["source"] = source_name(section)
+    if section["source"] != "pool" and section["path"] is not None:
+        raise ConfigError(f"config key 'prompts.path': a pool file is read by source 'pool', not "
+                          f"{section['source']!r} (drop path, or set source: pool)")
+    try:
+        source = from_config(section)
+        source.check()
+    except OptionsError as exc:
+        raise ConfigError(f"config key '{exc.key}': {exc.problem}") from None
+    if section["source"] == "pool":
+        check_pool_file(config)
+        return
+    if source.tests_every_prompt() is False:
+        if needs_tests(config):
+            raise ConfigError(f"config key 'prompts.source': gate {needs_tests(config)[0]!r} runs each prompt's "
+                              f"tests, and source {section['source']!r} has none (or set its option untested: run)")
+        resolve_control_solutions(config, [{"task_id": "any prompt"}])  # no canonical solutions either
+    else:
+        resolve_control_solutions(config, None)
+
+
+def check_pool_file(config: dict) -> None:
     from gatedloop.data.prompt_pool import check_pool
 
     path = config["prompts"]["path"]
-    if path is None:
-        resolve_control_solutions(config, None)
-        return
     if not Path(path).is_file():
         raise ConfigError(f"config key 'prompts.path': {path} is not a file")
     try:
@@ -437,9 +462,18 @@ def check_prompts(config: dict) -> None:
         raise ConfigError(f"config key 'prompts.path': {exc}") from None
     resolve_control_solutions(config, rows)
     untested = [row["task_id"] for row in rows if not row.get("tests")]
-    if "execution" in config["gates"] and untested:
-        raise ConfigError(f"config key 'prompts.path': gate 'execution' runs each prompt's tests, and "
-                          f"{len(untested)} prompt(s) have none (first: {untested[0]!r})")
+    if needs_tests(config) and untested:
+        raise ConfigError(f"config key 'prompts.path': gate {needs_tests(config)[0]!r} runs each prompt's tests, "
+                          f"and {len(untested)} prompt(s) have none (first: {untested[0]!r}; or set the gate's "
+                          "option untested: run)")
+
+
+def needs_tests(config: dict) -> list[str]:
+    """The arms of the execution gate that refuse a sample without tests (option untested: error)."""
+    from gatedloop.gates.base import gate_of
+
+    return [arm for arm in config["gates"]
+            if gate_of(arm) == "execution" and arm_options(config, arm).get("untested", "error") == "error"]
 
 
 def check_consistency(config: dict) -> None:

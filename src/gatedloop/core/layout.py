@@ -64,6 +64,10 @@ BASE_AUDIT = f"{RESULTS}/{_BASE_AUDIT_DIR}"
 # each cell's round 1.
 _SHARED_ROUND1 = f"runs/{{model}}/{BASE_GATE}/seed{{seed}}/round1/samples.{{size}}.jsonl"
 SHARED_ROUND1 = f"{RESULTS}/{_SHARED_ROUND1}"
+# One round's prompts where the prompt source draws per round (gatedloop.prompt_sources: file prefixes, a pool cut in
+# tokens): per model, as they are cut in its tokens; shared by every gate and regime of that (model, seed, round).
+_ROUND_PROMPTS = "prompts/{model}/seed{seed}/round{round}.jsonl"
+ROUND_PROMPTS = f"{RESULTS}/{_ROUND_PROMPTS}"
 
 # A round's files by kind: the name inside the round's directory.
 KINDS = {
@@ -184,6 +188,18 @@ def parse_shared_samples(path: str | Path) -> dict:
     if not match:
         raise ValueError(f"{path}: not a path like runs/<model>/base/seed<N>/round1/samples.<size>.jsonl")
     return {"model": match["model"], "seed": int(match["seed"]), "size": match["size"]}
+
+
+def round_prompts(model: str, seed: int | str, round_: int | str, root: str = RESULTS) -> str:
+    """One round's prompts of a (model, seed), from a prompt source that draws per round."""
+    return os.path.join(root, _ROUND_PROMPTS.format(model=model, seed=seed, round=round_))
+
+
+def parse_round_prompts(path: str | Path) -> dict:
+    match = _regex(_ROUND_PROMPTS).match(Path(path).as_posix())
+    if not match:
+        raise ValueError(f"{path}: not a path like prompts/<model>/seed<N>/round<R>.jsonl")
+    return {"model": match["model"], "seed": int(match["seed"]), "round": int(match["round"])}
 
 
 def find(root: str | Path, kind: str, **keys) -> list[RoundFile]:

@@ -7,6 +7,11 @@ config is validated, before any job: every line parses and has its fields, no ta
 scores (training on a scored prompt contaminates the score). The benchmarks compared: the microtasks held-out set,
 HumanEval (from its package), and HumanEval+/MBPP+ where ``score.data`` names their file. Prompts are compared
 with surrounding whitespace stripped.
+
+The study's v2 pool rows are read too: ``content`` in place of ``prompt``, ``test_code`` (one string of test code)
+beside or in place of ``tests``, and no ``task_id`` (a row without one is ``line<N>``, its line number: stable as
+long as the file is). Such a pool is rewritten in our form by the prompts stage (``pool_needs_rewrite``), since the
+generation reads ``task_id``, ``prompt`` and ``tests`` as they stand.
 """
 
 from __future__ import annotations
@@ -19,16 +24,12 @@ from gatedloop.core.io import iter_jsonl
 
 
 def read_pool(path: str | Path) -> list[dict]:
-    """The pool's rows; a broken line, a missing field or a duplicate is named by file and line."""
+    """The pool's rows in our form (``pool_row``); a broken line, a missing field or a duplicate is named by file
+    and line."""
     rows, ids, prompts = [], {}, {}
-    for number, row in iter_jsonl(path):
+    for number, raw in iter_jsonl(path):
         where = f"{path}:{number}"
-        if not isinstance(row, dict) or not isinstance(row.get("task_id"), str) \
-                or not isinstance(row.get("prompt"), str):
-            raise ValueError(f"{where}: a prompt needs a string 'task_id' and a string 'prompt'")
-        tests = row.get("tests", [])
-        if not (isinstance(tests, list) and all(isinstance(t, str) for t in tests)):
-            raise ValueError(f"{where}: 'tests' must be a list of assert statements (strings)")
+        row = pool_row(raw, number, where)
         if row["task_id"] in ids:
             raise ValueError(f"{where}: task_id {row['task_id']!r} is already on line {ids[row['task_id']]}")
         key = row["prompt"].strip()
@@ -39,6 +40,42 @@ def read_pool(path: str | Path) -> list[dict]:
     if not rows:
         raise ValueError(f"{path}: the prompt pool is empty")
     return rows
+
+
+# The study's v2 pool fields, which pool_row turns into ours.
+STUDY_FIELDS = ("content", "test_code")
+
+
+def pool_row(raw: object, number: int, where: str) -> dict:
+    """One pool line in our form: ``task_id`` (``line<N>`` where it has none), ``prompt`` (or the study's
+    ``content``), ``tests`` (a list of assert statements, the study's ``test_code`` string appended); other fields
+    kept as they are."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("prompt", raw.get("content")), str):
+        raise ValueError(f"{where}: a prompt needs a string 'prompt' (or the study's 'content')")
+    task_id = raw.get("task_id", f"line{number}")
+    if not isinstance(task_id, str):
+        raise ValueError(f"{where}: 'task_id' must be a string")
+    tests = raw.get("tests", [])
+    if not (isinstance(tests, list) and all(isinstance(t, str) for t in tests)):
+        raise ValueError(f"{where}: 'tests' must be a list of assert statements (strings)")
+    test_code = raw.get("test_code")
+    if test_code is not None and not isinstance(test_code, str):
+        raise ValueError(f"{where}: 'test_code' must be a string of test code")
+    row = {key: value for key, value in raw.items() if key not in STUDY_FIELDS}
+    row.update(task_id=task_id, prompt=raw.get("prompt", raw.get("content")))
+    if test_code and test_code.strip():
+        row["tests"] = [*tests, test_code]
+    return row
+
+
+def pool_needs_rewrite(path: str | Path) -> bool:
+    """Whether a pool file has a row the generation cannot read as it stands (no task_id or prompt, or the study's
+    fields): the prompts stage then writes it in our form."""
+    for _, raw in iter_jsonl(path):
+        if isinstance(raw, dict) and ("task_id" not in raw or "prompt" not in raw
+                                      or any(key in raw for key in STUDY_FIELDS)):
+            return True
+    return False
 
 
 def benchmark_prompts(benchmarks: Iterable[str], data: dict[str, str], microtasks: dict) -> dict[str, tuple]:

@@ -32,7 +32,7 @@ def heldout_prompt():
 
 @pytest.mark.parametrize(("rows", "expected"), [
     (['{"task_id": "a", "prompt": "def a():"}', "{oops"], "pool.jsonl:2: not valid JSON"),
-    ([{"task_id": "a"}], "pool.jsonl:1: a prompt needs a string 'task_id' and a string 'prompt'"),
+    ([{"task_id": "a"}], "pool.jsonl:1: a prompt needs a string 'prompt' (or the study's 'content')"),
     ([{"task_id": "a", "prompt": "def a():"}, {"task_id": "a", "prompt": "def b():"}],
      "pool.jsonl:2: task_id 'a' is already on line 1"),
     ([{"task_id": "a", "prompt": "def a():"}, {"task_id": "b", "prompt": "def a():  \n"}],

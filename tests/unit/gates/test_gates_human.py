@@ -78,5 +78,16 @@ def test_execution_gate_runs_the_prompts_tests_in_the_sandbox():
 
 
 def test_execution_gate_without_tests_names_the_sample():
-    with pytest.raises(ValueError, match="needs tests with every sample; none for t0#0"):
+    with pytest.raises(ValueError, match=r"needs tests with every sample \(or untested: run\); none for t0#0"):
         decide("execution", [sample(0, "\n    return x\n")])
+
+
+def test_execution_gate_with_untested_run_accepts_a_program_that_runs_to_its_end():
+    """The study's v2: a sample without test code passes when its program runs without an error; one with tests
+    still has to pass them."""
+    samples = [sample(0, "\n    return x\n\nprint(add_value(3))\n"),
+               sample(1, "\n    return x\n\nadd_value(undefined_name)\n"),
+               sample(2, "\n    return x\n\nimport no_such_module_here\n"),
+               sample(3, "\n    return x + 1\n", ["assert add_value(0) == 7"])]
+    decisions = decide("execution", samples, timeout_s=2, untested="run")
+    assert [d.accepted for d in decisions] == [True, False, False, False]

@@ -18,6 +18,17 @@ LATER_SAMPLES = round_file(
 )
 
 
+def generation_prompts(wildcards):
+    """The prompts a generation reads: its round's file of the prompts rule where the prompt source draws per round
+    (round 1's shared generation: round 1's), else the fixed pool (PROMPT_POOL), as before prompt sources.
+    """
+    if not prompts_staged():
+        return PROMPT_POOL
+    return layout.round_prompts(
+        wildcards.model, wildcards.seed, max(_round(wildcards), 1)
+    )
+
+
 def round1_seed(seed):
     """The generation seed of round 1: job_seed's, which no gate or regime changes."""
     return job_seed(SimpleNamespace(seed=seed, round=1), "generate")
@@ -37,8 +48,10 @@ def shared_round1_samples(wildcards):
 
 @functools.lru_cache(maxsize=1)
 def pool_samples():
-    """How many samples a pass over the prompt pool makes (prompts x generate.samples_per_prompt)."""
-    if config["prompts"]["path"]:
+    """How many samples a pass over a round's prompts makes (prompts x generate.samples_per_prompt)."""
+    if prompt_source().name == "file_prefixes":
+        prompts = config["prompts"]["per_round"]
+    elif config["prompts"]["path"]:
         with open(config["prompts"]["path"]) as pool:
             prompts = sum(1 for line in pool if line.strip())
     else:

@@ -3,8 +3,10 @@
 
 
 def reference_inputs(wildcards):
-    """The control arm reads the prompt pool, and the human pool where the prompts have no solutions."""
-    inputs = {"prompts": PROMPT_POOL}
+    """The control arm reads its round's prompts (the fixed pool, or the round's file where the prompt source
+    draws per round: as many human functions as the gated arms get prompts), and the human pool where the prompts
+    have no solutions."""
+    inputs = {"prompts": generation_prompts(wildcards)}
     if config["control"]["solutions"] == "human_pool":
         inputs["human"] = HUMAN_POOL.format(model=wildcards.model)
     return inputs
