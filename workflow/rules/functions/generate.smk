@@ -98,7 +98,10 @@ def wave_gate_pattern():
 
 def waves_inputs(wildcards):
     """The round's generating model and prompts, and what the gate judges with (a reviewer, a tokenizer)."""
-    inputs = {"model": previous_model(wildcards), "prompts": PROMPT_POOL}
+    inputs = {
+        "model": previous_model(wildcards),
+        "prompts": generation_prompts(wildcards),
+    }
     if is_file_input(gate_model(wildcards)):
         inputs["gate_model"] = gate_model(wildcards)
     if gate_tokenizer(wildcards.model, wildcards.gate):
