@@ -247,12 +247,9 @@ def gate_options_for(config: dict, model: str, gate: str) -> dict:
 def arm_options(config: dict, arm: str) -> dict:
     """An arm's gate options: ``gate_options.<gate>``, and for a variant arm (``<gate>@<label>``) its own
     ``gate_options.<gate>@<label>`` on top."""
-    from gatedloop.gates.base import gate_of
+    from gatedloop.gates.base import options_of_arm
 
-    options = dict(config["gate_options"].get(gate_of(arm), {}))
-    if arm != gate_of(arm):
-        options.update(config["gate_options"].get(arm, {}))
-    return options
+    return options_of_arm(config["gate_options"], arm)
 
 
 def check_answer_options(config: dict) -> None:
@@ -509,16 +506,6 @@ def check_consistency(config: dict) -> None:
     if score["n_samples"] > 1 and score["temperature"] == 0:
         raise ConfigError(f"config key 'score.n_samples': {score['n_samples']} samples per task need "
                           "score.temperature > 0 (greedy samples are all the same); the study used 0.8")
-
-
-def wave_gates(config: dict) -> list[str]:
-    """The config's arms that generate in waves (none unless ``budget.selection`` is waves), in config order: those
-    of gates of kind human or exogenous that judge each sample (gatedloop.gates.waves)."""
-    from gatedloop.gates.waves import in_waves
-
-    if config["budget"].get("selection", "fixed") != "waves":
-        return []
-    return [arm for arm in config["gates"] if in_waves(arm, arm_options(config, arm))]
 
 
 def check_selection(config: dict) -> None:

@@ -360,7 +360,7 @@ class Sweep:
 
     @classmethod
     def from_config(cls, config: dict) -> Sweep:
-        from gatedloop.core.config import wave_gates
+        from gatedloop.gates.waves import wave_gates
 
         evaluated = config.get("evaluation_rounds")
         return cls(models=tuple(config["models"]), gates=tuple(config["gates"]), regimes=tuple(config["regimes"]),

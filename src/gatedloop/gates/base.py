@@ -93,6 +93,15 @@ def gate_of(arm: str) -> str:
     return arm.split(ARM_MARK, 1)[0]
 
 
+def options_of_arm(gate_options: dict, arm: str) -> dict:
+    """An arm's options from a config's gate_options section: its gate's, and a variant arm's own on top
+    (gatedloop.core.config.arm_options)."""
+    options = dict(gate_options.get(gate_of(arm), {}))
+    if arm != gate_of(arm):
+        options.update(gate_options.get(arm, {}))
+    return options
+
+
 class GateRegistry(Registry[type[Gate]]):
     """The gates by name, and by what they are (``kind``): the one place that says which arm is which. Lookups
     take arm names too (``compile@noise10`` is a compile gate)."""

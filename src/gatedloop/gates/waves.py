@@ -4,7 +4,7 @@ until ``candidate_budget`` candidates are spent, which is an error (the study ne
 trains on the first ``accepted`` passing candidates in generation order; those that passed after them in the last
 wave are the overflow.
 
-Which gates select so (``in_waves``; gatedloop.core.config.wave_gates lists a config's arms): with
+Which gates select so (``in_waves``; ``wave_gates`` lists a config's arms that do): with
 ``budget.selection: waves``, every gate of kind human or exogenous that judges each sample on its own (no quantile:
 ``keep_fraction`` None). Self-gates keep their fixed pool, scored and cut to the best fraction (accepted_per_round /
 keep_fraction generated), and ``none`` generates exactly accepted_per_round.
@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatedloop.gates.base import GATES, Gate, Sample
+from gatedloop.gates.base import GATES, Gate, Sample, options_of_arm
 from gatedloop.gates.noise import FlipStream, flipped_rows
 
 WAVE_KINDS = ("human", "exogenous")  # the study's gates that loop until enough pass (its AI gates keep a quantile)
@@ -39,6 +39,13 @@ def in_waves(gate: str, options: dict) -> bool:
     waves are on."""
     gate_cls = GATES.get(gate)
     return gate_cls.kind in WAVE_KINDS and gate_cls.keep_fraction(options) is None
+
+
+def wave_gates(config: dict) -> list[str]:
+    """The config's arms that generate in waves (none unless ``budget.selection`` is waves), in config order."""
+    if config["budget"].get("selection", "fixed") != "waves":
+        return []
+    return [arm for arm in config["gates"] if in_waves(arm, options_of_arm(config["gate_options"], arm))]
 
 
 def wave_seed(seed: int, wave: int) -> int:

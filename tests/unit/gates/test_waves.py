@@ -9,9 +9,9 @@ import yaml
 from conftest import REPO, SCHEMA
 
 from gatedloop.backends import SamplingParams, open_backend
-from gatedloop.core.config import ConfigError, validate_config, wave_gates
+from gatedloop.core.config import ConfigError, validate_config
 from gatedloop.gates import GATES
-from gatedloop.gates.waves import BudgetExhausted, WaveSettings, in_waves, run_waves, wave_seed
+from gatedloop.gates.waves import BudgetExhausted, WaveSettings, in_waves, run_waves, wave_gates, wave_seed
 from gatedloop.generate import complete, cycled
 
 # Comments compile whatever a random model appends on their line; "def (" never does: about half the stream passes.

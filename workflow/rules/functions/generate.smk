@@ -5,7 +5,7 @@ import re
 from types import SimpleNamespace
 
 from gatedloop.gates.self_gates import quantile_pool
-from gatedloop.core.config import wave_gates
+from gatedloop.gates.waves import wave_gates
 
 # Round 1 samples come from the shared generation (generate_shared); later rounds from the cell's own model.
 FIRST_SAMPLES = round_file(
