@@ -135,6 +135,7 @@ def run_in_waves(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         samples, stats = run_waves(generate_wave, gate, settings, args.seed, args.noise_seed)
     except BudgetExhausted as exc:
         sys.exit(f"generate: error: {exc}")
+    stats["gate"] = args.gate  # the arm (compile@noise10), not only its gate
     stats["seconds"] = round(time.monotonic() - started, 3)  # the whole job's, model loading included
     if cache is not None:  # its seconds then leave out the waves another job of the stream generated
         stats["waves_from_cache"] = cache.hits

@@ -30,14 +30,14 @@ WAVES_POOL = [{"task_id": f"c{i}", "prompt": f"# note {i}:"} for i in range(3)] 
     [{"task_id": f"s{i}", "prompt": "def ("} for i in range(3)]
 
 
-def run_waves_cli(tmp_path, model_dir, *extra: str) -> tuple[list[dict], dict]:
+def run_waves_cli(tmp_path, model_dir, *extra: str, gate: str = "compile") -> tuple[list[dict], dict]:
     from gatedloop.core.io import read_json, read_jsonl, write_jsonl
     from gatedloop.generate import main
 
     tmp_path.mkdir(exist_ok=True)
     write_jsonl(tmp_path / "pool.jsonl", WAVES_POOL)
     main(["--model", str(model_dir), "--prompts", str(tmp_path / "pool.jsonl"),
-          "--out", str(tmp_path / "samples.jsonl"), "--seed", "11", "--max-new-tokens", "4", "--gate", "compile",
+          "--out", str(tmp_path / "samples.jsonl"), "--seed", "11", "--max-new-tokens", "4", "--gate", gate,
           "--accepted", "6", "--wave-size", "5", "--candidate-budget", "60",
           "--stats", str(tmp_path / "generation.json"), *extra])
     return read_jsonl(tmp_path / "samples.jsonl"), read_json(tmp_path / "generation.json")
@@ -48,9 +48,11 @@ def test_the_gate_job_recomputes_the_waves_decisions_noise_included(tmp_path, ti
     from gatedloop.gate import main as gate_main
 
     options = '{"noise": 0.3}'
-    samples, stats = run_waves_cli(tmp_path, tiny_model_dir, "--gate-options", options, "--noise-seed", "16")
+    samples, stats = run_waves_cli(tmp_path, tiny_model_dir, "--gate-options", options, "--noise-seed", "16",
+                                   gate="compile@noisy")  # a variant arm, as the noisy-gate suite runs them
     assert len(samples) == stats["generated"] and stats["selected"] == 6 and stats["flipped"] > 0
-    gate_main(["--gate", "compile", "--samples", str(tmp_path / "samples.jsonl"), "--out",
+    assert stats["gate"] == "compile@noisy"
+    gate_main(["--gate", "compile@noisy", "--samples", str(tmp_path / "samples.jsonl"), "--out",
                str(tmp_path / "decisions.jsonl"), "--options", options, "--noise-seed", "16"])
     decisions = read_jsonl(tmp_path / "decisions.jsonl")
     assert sum(d["accepted"] for d in decisions) == stats["passed"]
