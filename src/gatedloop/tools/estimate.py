@@ -26,6 +26,8 @@ import yaml
 
 from gatedloop.core.config import ConfigError, arm_options, effective_batch, load_yaml, merge, validate_config
 from gatedloop.gates import GATES
+from gatedloop.gates.base import gate_of
+from gatedloop.gates.waves import wave_gates
 
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -60,12 +62,39 @@ def model_key(spec: dict) -> str:
     return spec.get("id") or spec.get("path") or spec["source"]
 
 
-def generated_per_round(config: dict, gate: str) -> int:
+def generated_per_round(config: dict, gate: str, pass_rates: dict | None = None) -> int:
+    """Candidates an arm generates per round: a quantile gate's N / keep_fraction; under selection in waves, N for
+    none and N / the gate's expected pass rate (capped by the candidate budget) for a waves gate; else one pass over
+    the round's prompts."""
     accepted = config["budget"]["accepted_per_round"]
     keep = arm_options(config, gate).get("keep_fraction") if GATES.get(gate).scores_with else None
     if accepted is not None and keep:
         return math.ceil(accepted / keep)
-    return config["microtasks"]["pool_size"] * config["generate"]["samples_per_prompt"]
+    if gate in wave_gates(config):
+        rate = (pass_rates or {}).get(gate_of(gate), 1.0)
+        return min(math.ceil(accepted / rate), config["budget"]["candidate_budget"])
+    if config["budget"]["selection"] == "waves" and GATES.kind_of(gate) == "none":
+        return accepted
+    return prompts_per_round(config) * config["generate"]["samples_per_prompt"]
+
+
+def prompts_per_round(config: dict) -> int:
+    prompts = config["prompts"]
+    if prompts["source"] == "file_prefixes":
+        return prompts["per_round"]
+    if prompts["path"]:
+        with open(prompts["path"]) as pool:
+            return sum(1 for line in pool if line.strip())
+    return config["microtasks"]["pool_size"]
+
+
+def prompt_tokens(config: dict) -> int:
+    """A prompt's length in tokens: the cut the prompts take (file prefixes: 1,024 by default), else a microtask
+    docstring's or a benchmark prompt's rough length."""
+    prompts = config["prompts"]
+    if prompts["prompt_tokens"] is not None:
+        return prompts["prompt_tokens"]
+    return 1024 if prompts["source"] == "file_prefixes" else PROMPT_TOKENS
 
 
 def scored_rounds(config: dict) -> int:
@@ -74,30 +103,34 @@ def scored_rounds(config: dict) -> int:
     return config["rounds"] if evaluated is None else len([r for r in evaluated if r > 0])
 
 
-def stage_tokens(config: dict) -> dict[str, dict[str, float]]:
-    """model -> stage -> tokens the whole sweep pushes through the model (generation counts new tokens)."""
+def stage_tokens(config: dict, pass_rates: dict | None = None) -> dict[str, dict[str, float]]:
+    """model -> stage -> tokens the whole sweep pushes through the model (generation counts new tokens, at most
+    max_new_tokens each: an upper bound where samples end early at EOS)."""
     rounds, seeds, gates = config["rounds"], len(config["seeds"]), config["gates"]
     judged = [g for g in gates if g != GATES.control_name()]  # the control arm generates nothing and has no audit
-    new = config["generate"]["max_new_tokens"]
+    new, prompt = config["generate"]["max_new_tokens"], prompt_tokens(config)
     score, audit = config["score"], config["audit"]
     tasks = sum(BENCHMARK_TASKS.get(b, 200) for b in score["benchmarks"])
+    waves = set(wave_gates(config))
     out = {}
     for name in config["models"]:
-        # round 1 is generated once per sample count and shared by the gates that ask it; later rounds per gate
-        sizes = [generated_per_round(config, g) for g in judged]
-        generated = (sum(set(sizes)) + sum(sizes) * (rounds - 1)) * seeds
+        # round 1 is generated once and shared: once per sample count for fixed pools, and one candidate stream
+        # (as long as the longest arm's) for the arms selecting in waves; later rounds per arm
+        sizes = {g: generated_per_round(config, g, pass_rates) for g in judged}
+        fixed = {size for g, size in sizes.items() if g not in waves}
+        round1 = sum(fixed) + max((size for g, size in sizes.items() if g in waves), default=0)
+        generated = (round1 + sum(sizes.values()) * (rounds - 1)) * seeds
         trained_steps = config["finetune"]["steps"] * len(gates) * rounds * seeds
         out[name] = {
             "generate": generated * new,
-            "gate": sum(generated_per_round(config, g) * (PROMPT_TOKENS + new)
-                        for g in gates if GATES.get(g).scores_with) * rounds * seeds,
+            "gate": sum(sizes[g] * (prompt + new) for g in judged if GATES.get(g).scores_with) * rounds * seeds,
             "finetune": trained_steps * effective_batch(config) * config["finetune"]["max_len"],
             "score": tasks * score["n_samples"] * score["max_new_tokens"] * (len(gates) * scored_rounds(config) + 1)
             * seeds,
             "audit": HELD_OUT_TASKS * audit["samples_per_task"] * audit["max_new_tokens"]
-            * (len(judged) * (rounds + 1)) * seeds,
+            * (len(judged) * (rounds + 1)) * seeds if audit["enabled"] else 0.0,
             "analyze": (config["analysis"]["probe"]["n"] * config["analysis"]["max_tokens"]
-                        + generated / max(1, rounds * seeds * len(judged)) * (PROMPT_TOKENS + new))
+                        + generated / max(1, rounds * seeds * len(judged)) * (prompt + new))
             * (len(gates) * rounds + 1) * seeds if config["analysis"]["enabled"] else 0.0,
         }
     return out
@@ -120,7 +153,7 @@ def estimate(config: dict, throughput: dict) -> dict:
     chains = len(config["gates"]) * len(config["regimes"]) * len(config["seeds"])
     cells = chains * config["rounds"]
     keep = config["finetune"]["keep_merged"]
-    for name, tokens in stage_tokens(config).items():
+    for name, tokens in stage_tokens(config, throughput.get("pass_rates")).items():
         key = model_key(config["models"][name])
         figures = throughput["models"].get(key)
         if figures is None:

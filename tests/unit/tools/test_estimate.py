@@ -76,8 +76,9 @@ def test_full_fine_tuning_counts_the_effective_batch_at_its_own_rate():
     full = estimate(paper(finetune=study_dose), THROUGHPUT)
     hours = {row["model"]: row["gpu_hours"]["finetune"] for row in full["models"]}
     arms = 9 + 1
-    assert hours["santacoder"] == pytest.approx(3000 * arms * 5 * 8 * 8 * 2048 / 4500 / 3600)
-    assert hours["santacoder"] > 10 * next(r for r in lora["models"] if r["model"] == "santacoder")["gpu_hours"][
+    rate = THROUGHPUT["models"]["bigcode/gpt_bigcode-santacoder"]["full_train_tps"]
+    assert hours["santacoder"] == pytest.approx(3000 * arms * 5 * 8 * 8 * 2048 / rate / 3600)
+    assert hours["santacoder"] > next(r for r in lora["models"] if r["model"] == "santacoder")["gpu_hours"][
         "finetune"]
 
 
@@ -93,3 +94,33 @@ def test_the_cli_merges_several_config_files(tmp_path):
     total = [float(line.split()[1]) for out in (result.stdout, alone.stdout) for line in out.splitlines()
              if line.strip().startswith("total")]
     assert len(total) == 2 and total[0] < total[1] / 5
+
+
+def study(**changes):
+    config = load_yaml(REPO / "config/study.yaml")
+    config.update(changes)
+    return validate_config(config, SCHEMA)
+
+
+def test_the_study_generates_in_waves_at_the_planned_pass_rate_and_prompts_are_file_prefixes():
+    config = study()
+    rates = {"compile": 0.5, "quality": 0.25}
+    assert generated_per_round(config, "compile", rates) == 10000      # 5,000 / 0.5
+    assert generated_per_round(config, "quality", rates) == 20000
+    assert generated_per_round(config, "none", rates) == 5000          # none generates exactly N
+    assert generated_per_round(config, "perplexity", rates) == 20000   # the fixed pool of N / keep_fraction
+    assert generated_per_round(config, "compile", {"compile": 0.01}) == 200000  # capped by the candidate budget
+    tokens = stage_tokens(config, rates)["santacoder"]
+    # round 1: one waves stream as long as the longest arm's (20,000), the fixed pools of none (5,000) and of the
+    # self-gates (20,000, shared); rounds 2-5 per arm
+    per_round = 5000 + 10000 + 20000 + 20000 + 20000
+    assert tokens["generate"] == ((20000 + 5000 + 20000) + per_round * 4) * 1024
+    # the self-gates score prompt (1,024 tokens) + continuation (1,024) of each of their 20,000 samples
+    assert tokens["gate"] == 2 * 20000 * 2048 * 5
+    # full fine-tuning: 3,000 steps x 64 sequences x 2,048 tokens per round and arm (the control arm too)
+    assert tokens["finetune"] == 3000 * 64 * 2048 * 5 * 6
+
+
+def test_disabled_sections_cost_nothing():
+    tokens = stage_tokens(study(audit={"enabled": False}, analysis={"enabled": False}))["qwen2.5-coder-1.5b"]
+    assert tokens["audit"] == 0 and tokens["analyze"] == 0
