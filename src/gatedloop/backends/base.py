@@ -55,6 +55,13 @@ class LogLikelihood:
     mean_logprob: float
 
 
+def first_scored(n_context: int) -> int:
+    """The position of the first token a log-likelihood scores: the first after the context, and never the text's
+    first token, which nothing predicts (an empty context with no BOS: the control arm's and the anchors' whole
+    texts)."""
+    return max(n_context, 1)
+
+
 class Backend(ABC):
     """Loads one model directory (or hub id); generates completions for prompts and scores texts under the model.
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import math
 
-from gatedloop.backends.base import Backend, LogLikelihood, SamplingParams, decode_continuation, truncate_at_stop
+from gatedloop.backends.base import (
+    Backend,
+    LogLikelihood,
+    SamplingParams,
+    decode_continuation,
+    first_scored,
+    truncate_at_stop,
+)
 from gatedloop.core.encoding import TextEncoder
 from gatedloop.models.loading import load_model, load_tokenizer, padded_batches
 
@@ -121,13 +128,13 @@ class TransformersBackend(Backend):
         for chunk, logits in self._logits([e.ids for e in encoded], batch_size):
             logprobs = torch.log_softmax(logits, dim=-1)
             for i, tokens in enumerate(chunk):
-                n_context = encoded[start + i].n_prompt
-                targets = torch.tensor(tokens[n_context:])
+                first = first_scored(encoded[start + i].n_prompt)
+                targets = torch.tensor(tokens[first:])
                 if len(targets) == 0:
                     results.append(LogLikelihood(0.0, 0, -math.inf))
                     continue
                 # logits at position j predict token j + 1
-                picked = logprobs[i, n_context - 1 : len(tokens) - 1].gather(1, targets[:, None])
+                picked = logprobs[i, first - 1 : len(tokens) - 1].gather(1, targets[:, None])
                 results.append(LogLikelihood(picked.sum().item(), len(targets), picked.mean().item()))
             start += len(chunk)
         return results

@@ -23,7 +23,7 @@ import contextlib
 import math
 import weakref
 
-from gatedloop.backends.base import Backend, LogLikelihood, SamplingParams, truncate_at_stop
+from gatedloop.backends.base import Backend, LogLikelihood, SamplingParams, first_scored, truncate_at_stop
 from gatedloop.core.encoding import TextEncoder
 
 # Settings a config may pass (``vllm:`` section); everything else about the engine keeps vLLM's defaults.
@@ -101,7 +101,7 @@ class VLLMBackend(Backend):
                    for context, continuation in requests]
         results = []
         for sample, logprobs in zip(encoded, self._prompt_logprobs([e.ids for e in encoded]), strict=True):
-            continuation = logprobs[sample.n_prompt - 1 :]  # logprobs[i] scores token i + 1
+            continuation = logprobs[first_scored(sample.n_prompt) - 1 :]  # logprobs[i] scores token i + 1
             total = sum(continuation)
             mean = total / len(continuation) if continuation else -math.inf
             results.append(LogLikelihood(total, len(continuation), mean))

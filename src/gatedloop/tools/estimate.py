@@ -152,7 +152,8 @@ def estimate(config: dict, throughput: dict) -> dict:
     rows, total_hours, disk_gb = [], 0.0, 0.0
     chains = len(config["gates"]) * len(config["regimes"]) * len(config["seeds"])
     cells = chains * config["rounds"]
-    keep = config["finetune"]["keep_merged"]
+    full = config["finetune"]["method"] == "full"  # a full round is its full weights, whatever keep_merged says
+    keep = config["finetune"]["keep_merged"] or full
     for name, tokens in stage_tokens(config, throughput.get("pass_rates")).items():
         key = model_key(config["models"][name])
         figures = throughput["models"].get(key)
@@ -161,13 +162,13 @@ def estimate(config: dict, throughput: dict) -> dict:
         hours = {stage: count / figures[rate_key(config, stage)] / 3600 for stage, count in tokens.items()}
         total_hours += sum(hours.values())
         weights_gb = figures["params_b"] * 2  # bf16
-        adapter_gb = weights_gb * 0.01
+        adapter_gb = 0.0 if full else weights_gb * 0.01
         kept_gb = weights_gb * (1 + (cells if keep else 0)) + adapter_gb * cells
         disk_gb += kept_gb
         rows.append({"model": name, "hub": key, "gpu_hours": hours, "weights_gb": weights_gb})
     return {"models": rows, "gpu_hours": total_hours, "disk_gb": disk_gb,
             "job_tmp_gb": max(row["weights_gb"] for row in rows) if rows and not keep else 0.0,
-            "keep_merged": keep, "reference_gpu": throughput["reference_gpu"]}
+            "keep_merged": keep, "full": full, "reference_gpu": throughput["reference_gpu"]}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -195,7 +196,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         stages = ", ".join(f"{stage} {hours:.1f}" for stage, hours in row["gpu_hours"].items())
         print(f"  {row['model']:<22} {sum(row['gpu_hours'].values()):8.1f}   ({stages})")
     print(f"  {'total':<22} {result['gpu_hours']:8.1f}")
-    if result["keep_merged"]:
+    if result["full"]:
+        print(f"disk: about {result['disk_gb']:.0f} GB (full fine-tuning: every round's full bf16 weights kept)")
+    elif result["keep_merged"]:
         print(f"disk: about {result['disk_gb']:.0f} GB (every round's merged bf16 weights and adapter kept)")
     else:
         print(f"disk: about {result['disk_gb']:.0f} GB (base weights and every round's adapter; each round's model "

@@ -108,3 +108,15 @@ def test_a_context_past_the_model_length_keeps_its_end_and_its_bos(tiny_llama_di
     kept = [bos] + plain(tokenizer, context)[-(context_length - 1):]
     last = logprobs_by_hand(backend.model, kept)[-1]
     assert margin == pytest.approx((last[first] - last[second]).item(), abs=1e-4)
+
+
+def test_a_text_with_no_context_scores_every_token_after_its_first(backend):
+    """An empty context (the control arm's human code, an anchor): with a BOS every token of the text is scored;
+    without one, the first token has nothing before it and is left out."""
+    text = CONTINUATIONS[2]
+    (result,) = backend.loglikelihood([("", text)])
+    ids = backend.tokenizer("").input_ids + plain(backend.tokenizer, text)
+    logprobs = logprobs_by_hand(backend.model, ids)
+    picked = [logprobs[j - 1, ids[j]].item() for j in range(1, len(ids))]
+    assert result.n_tokens == len(picked) == len(plain(backend.tokenizer, text)) - (not backend.tokenizer("").input_ids)
+    assert result.logprob == pytest.approx(sum(picked), abs=1e-4)

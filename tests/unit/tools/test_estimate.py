@@ -124,3 +124,10 @@ def test_the_study_generates_in_waves_at_the_planned_pass_rate_and_prompts_are_f
 def test_disabled_sections_cost_nothing():
     tokens = stage_tokens(study(audit={"enabled": False}, analysis={"enabled": False}))["qwen2.5-coder-1.5b"]
     assert tokens["audit"] == 0 and tokens["analyze"] == 0
+
+
+def test_full_fine_tuning_keeps_every_rounds_full_weights():
+    result = estimate(study(), THROUGHPUT)
+    cells = 6 * 5  # (5 gates + the control arm) x 5 rounds, one seed and regime
+    weights = sum(row["weights_gb"] for row in result["models"])
+    assert result["full"] and result["disk_gb"] == pytest.approx(weights * (1 + cells))
