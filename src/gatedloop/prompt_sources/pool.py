@@ -2,12 +2,15 @@
 
 Its rows are our pool form or the study's v2 rows (``content``, ``test_code``, no ``task_id``:
 gatedloop.data.prompt_pool). ``prompt_tokens`` cuts each prompt to its first N tokens in the model's tokenizer (the
-study's v2 cuts at 1,024). A pool in our form and uncut is not staged: the generation reads the file itself, so
-existing configs keep their jobs and results.
+study's v2 cuts at 1,024). ``shuffle_seed`` puts the pool in one seeded order, the same in every round (the study's
+v2 ``prompt_seed``: generation cycles through the pool in that order, so a budget that is not a whole number of
+passes favours no part of the file). A pool in our form, uncut and unshuffled is not staged: the generation reads
+the file itself, so existing configs keep their jobs and results.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from gatedloop.core.options import OptionsError, option
@@ -23,12 +26,14 @@ class PoolSource(PromptSource):
                                         "content / test_code rows)")
         prompt_tokens: int | None = option(None, "cut each prompt to its first N tokens in the model's tokenizer; "
                                                  "null: uncut", minimum=1)
+        shuffle_seed: int | None = option(None, "put the pool in one seeded order, the same every round (the "
+                                                "study's v2 prompt_seed: 0); null: file order", minimum=0)
 
     def counts_tokens(self) -> bool:
         return self.settings.prompt_tokens is not None
 
     def staged(self) -> bool:
-        return self.counts_tokens() or pool_needs_rewrite(self.settings.path)
+        return self.counts_tokens() or self.settings.shuffle_seed is not None or pool_needs_rewrite(self.settings.path)
 
     def check(self) -> None:
         if not self.settings.path:
@@ -36,6 +41,8 @@ class PoolSource(PromptSource):
 
     def prompts(self, draw: Draw) -> list[dict]:
         rows = read_pool(self.settings.path)
+        if self.settings.shuffle_seed is not None:
+            random.Random(self.settings.shuffle_seed).shuffle(rows)
         if self.settings.prompt_tokens is None:
             return rows
         if draw.tokenizer is None:

@@ -79,3 +79,14 @@ def test_a_source_that_contradicts_the_path_is_named(tmp_path):
         validate_config({**MINIMAL, "prompts": {"path": str(ours), "source": "microtasks"}}, SCHEMA)
     with pytest.raises(ConfigError, match="config key 'prompts.path': source 'pool' needs the pool file"):
         validate_config({**MINIMAL, "prompts": {"source": "pool"}}, SCHEMA)
+
+
+def test_shuffle_seed_orders_the_pool_once_the_same_every_round(tmp_path):
+    path = write_rows(tmp_path / "pool.jsonl", [{"task_id": f"t{i}", "prompt": f"def f{i}():\n"} for i in range(20)])
+    source = from_config({"source": "pool", "path": str(path), "shuffle_seed": 0})
+    assert source.staged() and not from_config({"source": "pool", "path": str(path)}).staged()
+    first, second = (source.prompts(Draw(seed=0, round=r)) for r in (1, 2))
+    assert first == second and sorted(r["task_id"] for r in first) == sorted(f"t{i}" for i in range(20))
+    assert [r["task_id"] for r in first] != [f"t{i}" for i in range(20)]
+    other = from_config({"source": "pool", "path": str(path), "shuffle_seed": 1}).prompts(Draw(seed=0, round=1))
+    assert other != first
