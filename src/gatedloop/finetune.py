@@ -77,16 +77,22 @@ class FinetuneConfig:
     packing: bool = False  # EOS-joined texts cut into full max_len sequences, instead of one padded row per sample
     fim_rate: float = 0.0  # packing only: the share of texts rearranged for fill-in-the-middle
     fim_spm_rate: float = 0.5  # of those, the share in SPM order (the rest PSM)
+    # The text a sample trains on: its prompt and completion (the study: the file prefix and its continuation), or
+    # the completion alone (the prompt is not in the text at all; loss_on_prompt false keeps it as unscored context)
+    train_text: str = "prompt_completion"
 
 
 METHODS = ("lora", "full")
+TRAIN_TEXTS = ("prompt_completion", "completion")
 ADDED_SETTINGS = ("method", "weight_decay", "grad_accum", "gradient_checkpointing", "packing", "fim_rate",
-                  "fim_spm_rate")
+                  "fim_spm_rate", "train_text")
 
 
 def check_settings(cfg: FinetuneConfig) -> None:
     if cfg.method not in METHODS:
         raise ValueError(f"finetune.method {cfg.method!r}: use one of {', '.join(METHODS)}")
+    if cfg.train_text not in TRAIN_TEXTS:
+        raise ValueError(f"finetune.train_text {cfg.train_text!r}: use one of {', '.join(TRAIN_TEXTS)}")
     if cfg.packing and not cfg.loss_on_prompt:
         raise ValueError("finetune.packing trains on every token of the packed texts: set loss_on_prompt true")
     if cfg.gradient_checkpointing and cfg.method != "full":
@@ -235,6 +241,8 @@ def packed_rows(samples: list[dict], tokenizer, cfg: FinetuneConfig) -> tuple[tu
 
 
 def training_rows(samples: list[dict], tokenizer, cfg: FinetuneConfig) -> tuple[tuple, dict]:
+    if cfg.train_text == "completion":
+        samples = [{**sample, "prompt": ""} for sample in samples]
     if cfg.packing:
         return packed_rows(samples, tokenizer, cfg)
     rows = encode(samples, tokenizer, cfg)

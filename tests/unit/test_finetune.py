@@ -370,3 +370,25 @@ def test_anchors_reach_only_the_arms_anchors_arms_names(tmp_path):
     assert len(lines) == 6 and len(anchored) == 2
     assert all("--anchors" in line for line in anchored)
     assert not any("--anchors" in line for line in lines if line not in anchored)
+
+
+def test_train_text_completion_leaves_the_prompt_out_of_the_text(tiny_model_dir):
+    from gatedloop.core.encoding import TextEncoder
+
+    tokenizer = load_tokenizer(tiny_model_dir)
+    samples = [{"prompt": PROMPT, "completion": f"\n    return x + {i}\n"} for i in range(8)]
+    encoder = TextEncoder(tokenizer)
+    for packing in (False, True):
+        both = finetune.FinetuneConfig(packing=packing, max_len=16)
+        alone = finetune.FinetuneConfig(packing=packing, max_len=16, train_text="completion")
+        (with_prompt, *_), _ = finetune.training_rows(samples, tokenizer, both)
+        (without, *_), info = finetune.training_rows(samples, tokenizer, alone)
+        head = encoder.text(PROMPT)[:6]  # the prompt's first tokens: in the text with it, nowhere without it
+
+        def holds(rows, part=head):
+            flat = rows.flatten().tolist()
+            return any(flat[i:i + len(part)] == part for i in range(len(flat)))
+
+        assert holds(with_prompt) and not holds(without)
+    with pytest.raises(ValueError, match="finetune.train_text 'prompt'"):
+        finetune.check_settings(finetune.FinetuneConfig(train_text="prompt"))

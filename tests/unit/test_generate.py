@@ -3,7 +3,7 @@ import re
 import pytest
 import yaml
 from conftest import REPO
-from workflow_runs import snakemake
+from workflow_runs import shell_commands, snakemake
 
 from gatedloop.backends import SamplingParams
 from gatedloop.generate import expand, generate_samples
@@ -108,12 +108,6 @@ def test_a_spent_budget_stops_the_job_with_both_numbers(tmp_path, tiny_model_dir
     assert not (tmp_path / "samples.jsonl").exists()
 
 
-def shell_commands(result, rule: str) -> list[str]:
-    """The shell commands of a dry run's jobs of ``rule`` (run with -p)."""
-    text = result.stdout + result.stderr
-    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", text)
-    return [re.search(r"Shell command: (.*)", b)[1] for b in blocks
-            if re.match(rf"(?:local)?rule {rule}:", b.strip()) and "Shell command" in b]
 
 
 def test_a_dry_run_of_a_waves_config_plans_the_waves_jobs(tmp_path):

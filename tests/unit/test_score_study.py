@@ -5,11 +5,10 @@ the summary records what was used, and the workflow passes the new flags only wh
 from __future__ import annotations
 
 import json
-import shlex
 
 import pytest
 import yaml
-from workflow_runs import CONFIG, snakemake
+from workflow_runs import CONFIG, score_commands, snakemake
 
 import gatedloop.score as score_module
 from gatedloop.backends import SamplingParams, truncate_at_stop
@@ -148,12 +147,7 @@ def _score_commands(tmp_path, **score_settings) -> dict[str, list[list[str]]]:
     path.write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path, "-n", "--printshellcmds", configfile=path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    commands: dict[str, list[list[str]]] = {}
-    for line in result.stdout.splitlines():
-        if "python -m gatedloop.score" in line:
-            words = shlex.split(line)
-            commands.setdefault(words[words.index("--benchmark") + 1], []).append(words)
-    return commands
+    return score_commands(result)
 
 
 @pytest.mark.integration

@@ -5,7 +5,6 @@ the score summary records the list used."""
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 from collections import Counter
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
-from workflow_runs import CONFIG, planned_jobs, snakemake
+from workflow_runs import CONFIG, planned_jobs, score_commands, snakemake
 
 from gatedloop.backends.base import DEFAULT_STOP, truncate_at_stop
 from gatedloop.benchmarks import BENCHMARKS
@@ -134,14 +133,6 @@ def _config(tmp_path: Path, name: str, stop: dict | None = None) -> Path:
     return path
 
 
-def _score_commands(result: subprocess.CompletedProcess) -> dict[str, list[list[str]]]:
-    """benchmark -> the argument lists of its planned score commands."""
-    commands: dict[str, list[list[str]]] = {}
-    for line in result.stdout.splitlines():
-        if "python -m gatedloop.score" in line:
-            words = shlex.split(line)
-            commands.setdefault(words[words.index("--benchmark") + 1], []).append(words)
-    return commands
 
 
 def _contains(words: list[str], part: list[str]) -> bool:
@@ -154,7 +145,7 @@ def test_a_configured_stop_list_reaches_only_its_benchmarks_commands(tmp_path):
     override = ["\nassert", "\n```"]
     result = snakemake(tmp_path, "-n", "--printshellcmds",
                        configfile=_config(tmp_path, "c.yaml", {"mbpp_plus": override}))
-    commands = _score_commands(result)
+    commands = score_commands(result)
     assert set(commands) == {"microtasks", "mbpp_plus", "livecodebench"}
     expected = {"microtasks": DEFAULT_STOP, "mbpp_plus": override, "livecodebench": ["```"]}
     for name, stop in expected.items():
@@ -191,4 +182,4 @@ def test_a_changed_stop_list_replans_only_that_benchmarks_score_jobs(tmp_path):
     jobs = planned_jobs(changed)
     assert jobs["score"] == 8 and jobs["score_base"] == 1  # (3 gates + control) x 2 rounds, and round 0 once
     assert not {"generate", "finetune", "pretrain", "audit", "prepare_benchmark"} & set(jobs)
-    assert set(_score_commands(changed)) == {"livecodebench"}
+    assert set(score_commands(changed)) == {"livecodebench"}

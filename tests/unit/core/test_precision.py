@@ -13,7 +13,7 @@ import torch
 import yaml
 from conftest import REPO
 from finetune_rounds import run_cli, two_rounds, write_round
-from workflow_runs import snakemake
+from workflow_runs import shell_commands, snakemake
 
 from gatedloop.backends import SamplingParams, open_backend
 from gatedloop.core.runtime import resolve_dtype
@@ -86,12 +86,6 @@ def test_bf16_loads_generates_and_scores_on_cpu(tiny_model_dir):
     assert scored.mean_logprob == pytest.approx(full.mean_logprob, abs=0.1)  # bf16 rounding, not another computation
 
 
-def shell_commands(result, rule: str) -> list[str]:
-    """The shell commands of a dry run's jobs of ``rule`` (run with -p)."""
-    text = result.stdout + result.stderr
-    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", text)
-    return [re.search(r"Shell command: (.*)", b)[1] for b in blocks
-            if re.match(rf"(?:local)?rule {rule}:", b.strip()) and "Shell command" in b]
 
 
 def test_a_models_own_batch_sizes_reach_its_jobs_only(tmp_path):
