@@ -8,18 +8,20 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 from conftest import REPO
 
-GPU_RULES = {"generate", "generate_shared", "gate", "finetune", "score", "score_base", "audit", "audit_base",
-             "audit_generations_base", "analyze", "analyze_base"}
+GPU_RULES = {"generate", "generate_shared", "generate_waves", "gate", "finetune", "score", "score_base", "audit",
+             "audit_base", "audit_generations_base", "analyze", "analyze_base"}
 
 
-def test_a_dry_run_with_the_profile_puts_model_jobs_on_gpus(tmp_path):
+@pytest.mark.parametrize("scenario", ["integration.yaml", "study.yaml"])  # study: selection in waves, prompts stage
+def test_a_dry_run_with_the_profile_puts_model_jobs_on_gpus(tmp_path, scenario):
     env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory",
                              str(tmp_path), "--profile", str(REPO / "profiles/slurm"), "--configfile",
-                             str(REPO / "config/integration.yaml"), "-n"], capture_output=True, text=True, env=env,
+                             str(REPO / "config" / scenario), "-n"], capture_output=True, text=True, env=env,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     resources = {}
@@ -32,6 +34,8 @@ def test_a_dry_run_with_the_profile_puts_model_jobs_on_gpus(tmp_path):
     for rule in set(resources) - GPU_RULES:
         assert all("gpu=" not in x and "slurm_partition=cpu" in x for x in resources[rule]), rule
     assert any("mem_mb=64000" in x and "runtime=720" in x for x in resources["finetune"])
+    if scenario == "study.yaml":
+        assert {"generate_waves", "prompts"} <= set(resources)
 
 
 def test_profile_slurm_typed_at_the_checkouts_root_finds_the_profile(tmp_path):
