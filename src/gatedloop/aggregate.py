@@ -45,7 +45,7 @@ from gatedloop.engine.warm import run_cli
 AUDIT_FIELDS = ["correct_rate", "acceptance_rate", "precision", "recall", "auroc", "auroc_low", "auroc_high",
                 "precision_gain", "precision_gain_low", "precision_gain_high", "tv", "self_confirming"]
 # The names the `missing` column uses (the layout's kinds), in this order; rows are per benchmark, and so are scores.
-ROUND_FILE_LABELS = ["score", "decisions", "finetune", "audit", "sample_checks", "analysis", "manifest"]
+ROUND_FILE_LABELS = ["score", "decisions", "finetune", "audit", "sample_checks", "analysis", "manifest", "generation"]
 # Written first by the job of a score (its verdicts) or an analysis (its spectrum): never missing on their own.
 COMPANIONS = ("verdicts", "spectrum")
 MISSING_NAMED = 5  # a full aggregate's error names this many of the missing files, then counts the rest

@@ -256,3 +256,11 @@ def test_the_full_aggregate_reads_no_file_it_is_not_given(tmp_path, monkeypatch)
     table = pd.read_csv(run_sweep_aggregate(tmp_path, sweep)["metrics"])
     assert "compile_rate" in table and table.compile_rate.isna().all()
     assert table[table["round"] > 0].n_generated.notna().all()
+
+
+def test_a_waves_rounds_generation_stats_not_yet_written_are_named_missing(tmp_path):
+    """A sweep with selection in waves: partial figures of an unfinished round name its generation.json."""
+    table = aggregate.collect(make_tree(tmp_path), ["none"])
+    missing = aggregate.missing_column(table, ["runs/tiny/none/replace/seed0/round1/generation.json"])
+    waiting = (table["gate"] == "none") & (table["round"] == 1)
+    assert (missing[waiting] == "generation").all() and (missing[~waiting] == "").all()
