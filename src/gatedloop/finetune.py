@@ -531,6 +531,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     accepted, samples = [], []
     for samples_path, decisions_path in zip(args.samples, args.decisions, strict=True):
         round_accepted = accepted_samples(samples_path, decisions_path)
+        if args.first_accepted and synthetic_cap is not None and len(round_accepted) < synthetic_cap:
+            sys.exit(f"finetune: error: {decisions_path} accepts {len(round_accepted)} samples, fewer than the "
+                     f"{synthetic_cap} its selection in waves stopped at: the gate job's decisions disagree with the "
+                     "waves job's (a program that timed out under another load?); rerun that round's gate job")
         accepted += round_accepted
         samples += training_subset(round_accepted, synthetic_cap, cfg.seed, args.first_accepted)
     n_self = len(samples)

@@ -58,7 +58,7 @@ def reference_compiles(prompt: str, completion: str) -> bool:
 def reference_line_repetition_ok(text: str, threshold: float) -> bool:
     seen: dict[str, int] = {}
     total = 0
-    for raw in text.split("\n"):
+    for raw in text.splitlines():  # the study's v2 paper_generate.py (form feeds end a line too)
         line = raw.strip()
         if not line:
             continue
@@ -143,6 +143,8 @@ def crafted(tokenizer) -> dict[str, tuple[str, str]]:
         "one_line": ("x = 1", ""),
         "syntax_error": (PROMPT, body(ASSIGNMENTS[:10] + ["    return item_0 +"])),
         "dedented": (PROMPT, "\nresult = 0\n" + "\n".join(a.strip() for a in ASSIGNMENTS)),
+        # a form feed ends a line for the study: 4 lines, 3 of them the same (over 0.3); one line if split at \n only
+        "form_feeds": ("x = 1", "\n" + "\f".join([ASSIGNMENTS[0]] * 3)),
     }
 
 
@@ -156,7 +158,7 @@ def as_samples(cases: dict[str, tuple[str, str]]) -> list[Sample]:
 def test_the_crafted_cases_reach_both_sides_of_each_boundary(tokenizer):
     cases = crafted(tokenizer)
     ok = {name: reference_quality(tokenizer, p, c, 0.3) for name, (p, c) in cases.items()}
-    assert ok["at_threshold"] and not ok["above_threshold"] and ok["blank_lines"]
+    assert ok["at_threshold"] and not ok["above_threshold"] and ok["blank_lines"] and not ok["form_feeds"]
     assert not ok["indentation_only"] and not ok["repeating_prefix"] and not ok["empty_completion"]
     assert ok["exactly_50_tokens"] and not ok["exactly_49_tokens"] and ok["clean"]
     assert reference_quality(tokenizer, *cases["above_threshold"], 0.5)

@@ -276,6 +276,13 @@ def test_selection_in_waves_trains_on_the_first_n_accepted_in_generation_order(t
     assert (stats["n_accepted"], stats["n_train"]) == (5, 3)
 
 
+def test_a_gate_job_that_accepts_fewer_than_the_waves_stopped_at_stops_the_round(tmp_path, tiny_model_dir):
+    write_round(tmp_path, accepted=lambda i: i < 2)
+    with pytest.raises(SystemExit, match="accepts 2 samples, fewer than the 3 its selection in waves stopped at"):
+        run_cli(tmp_path, tiny_model_dir, "--max-train", "3", "--first-accepted")
+    assert not (tmp_path / "finetune.json").exists()
+
+
 def _mixture_files(tmp_path, anchors, extra_anchor=None):
     rows = [{"id": f"a{i}", "content": f"def anchor_{i}():\n    return {i}\n", "verified": True}
             for i in range(anchors)]

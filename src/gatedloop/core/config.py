@@ -360,6 +360,11 @@ def select_models(config: dict) -> None:
     if unknown:
         raise ConfigError(f"config key 'only_models': {unknown[0]!r} is not a model of models "
                           f"({', '.join(config['models'])})")
+    for arm in config["gates"]:
+        reviewer = arm_options(config, arm).get("reviewer") if isinstance(config.get("gate_options"), dict) else None
+        if reviewer in config["models"] and reviewer not in chosen:
+            raise ConfigError(f"config key 'only_models': gate_options.{arm}.reviewer names model {reviewer!r}, "
+                              "which only_models leaves out: keep it, or name the reviewer another way")
     config["models"] = {name: spec for name, spec in config["models"].items() if name in chosen}
 
 
@@ -522,7 +527,13 @@ def check_selection(config: dict) -> None:
                           f"reach budget.accepted_per_round {accepted}")
     from gatedloop.gates import GATES
     from gatedloop.gates.self_gates import quantile_count, quantile_pool
+    from gatedloop.gates.waves import wave_gates
 
+    for arm in wave_gates(config):
+        if arm_options(config, arm).get("mode") == "calibrated":
+            raise ConfigError(f"config key 'gate_options.{arm}.mode': calibrated takes its threshold from all of round "
+                              "1's decisions, which selection in waves never sees whole: use mode threshold or "
+                              "quantile, or budget.selection fixed")
     for arm in config["gates"]:
         keep = GATES.get(arm).keep_fraction(arm_options(config, arm))
         if keep is not None and quantile_count(keep, quantile_pool(accepted, keep)) != accepted:

@@ -55,8 +55,9 @@ def repetition(tokens: list[str], n: int) -> float:
 
 
 def line_repetition(text: str) -> float:
-    """The share of the text's non-blank (stripped) lines that repeat an earlier one; 0.0 for one line or none."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    """The share of the text's non-blank (stripped) lines that repeat an earlier one; 0.0 for one line or none.
+    Lines as the study splits them (``splitlines``: form feeds and the other line breaks end a line too)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) <= 1:
         return 0.0
     repeats = sum(count - 1 for count in Counter(lines).values())

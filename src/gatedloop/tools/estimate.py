@@ -141,8 +141,8 @@ RATE = {"generate": "generate_tps", "gate": "score_tps", "finetune": "train_tps"
 
 
 def rate_key(config: dict, stage: str) -> str:
-    """The throughput figure of a stage; full fine-tuning has its own (every weight's gradient and AdamW state,
-    and the study's gradient checkpointing: about half LoRA's tokens per second)."""
+    """The throughput figure of a stage; full fine-tuning has its own (full_train_tps: from the FLOPs a token costs
+    with the study's gradient checkpointing, see resources/throughput.yaml)."""
     if stage == "finetune" and config["finetune"]["method"] == "full":
         return "full_train_tps"
     return RATE[stage]

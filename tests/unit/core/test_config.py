@@ -332,3 +332,16 @@ def test_the_study_and_each_of_its_suites_validate(tmp_path):
                 overlay[section] = {**overlay[section], **value}
         config = validate_config(merge(study, overlay), SCHEMA)
         assert set(config["models"]) <= set(study["models"]) and config["gates"], path
+
+
+
+def test_only_models_keeps_some_models_and_refuses_to_drop_a_reviewer():
+    study = load_yaml(REPO / "config/study.yaml")
+    kept = validate_config({**study, "only_models": ["qwen2.5-coder-1.5b"]}, SCHEMA)
+    assert list(kept["models"]) == ["qwen2.5-coder-1.5b"]
+    with pytest.raises(ConfigError, match=r"'only_models': 'nomodel' is not a model of models"):
+        validate_config({**study, "only_models": ["nomodel"]}, SCHEMA)
+    reviewed = {**study, "only_models": ["qwen2.5-coder-1.5b"], "gates": ["none", "cross"],
+                "gate_options": {"cross": {"reviewer": "starcoder2-3b", "yes_word": " good", "no_word": " bad"}}}
+    with pytest.raises(ConfigError, match=r"gate_options.cross.reviewer names model 'starcoder2-3b'"):
+        validate_config(reviewed, SCHEMA)

@@ -144,6 +144,15 @@ def test_waves_refuse_a_quantile_that_cannot_keep_exactly_n():
     validate_config(config, SCHEMA)
 
 
+def test_waves_refuse_a_calibrated_cross_reviewer():
+    """Calibrated takes its threshold from all of round 1, which a waves job never holds whole."""
+    config = config_with(selection="waves", accepted_per_round=5)
+    config["gates"] = [*config["gates"], "cross@calibrated"]
+    config["gate_options"]["cross@calibrated"] = {"mode": "calibrated"}
+    with pytest.raises(ConfigError, match=r"'gate_options.cross@calibrated.mode': calibrated takes its threshold"):
+        validate_config(config, SCHEMA)
+
+
 def test_execution_waves_run_each_wave_in_the_sandbox(generator):
     # The completion lands on a comment line: the program runs its test and passes unless the model starts a new line
     # of junk; a prompt whose test fails never passes.
