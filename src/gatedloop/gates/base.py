@@ -38,8 +38,9 @@ class Decision:
 
 # What an arm of the sweep is, by its gate: none (everything is trained on), human (a rule people wrote: compile,
 # quality, lint), self (the model being trained judges its own samples), exogenous (a judge outside the loop: a fixed
-# reviewer model, the prompt's tests), control (not a gate: human-written code instead of samples, the reference arm).
-KINDS = ("none", "human", "self", "exogenous", "control")
+# reviewer model, the prompt's tests), control (not a gate: human-written code instead of samples, the reference arm),
+# harm (a positive control: an arm built to damage the model, so a run shows whether the instrument can see damage).
+KINDS = ("none", "human", "self", "exogenous", "control", "harm")
 
 
 class Gate(ABC):

@@ -17,7 +17,7 @@ def test_every_gate_is_of_one_kind_and_the_kinds_sort_the_arms():
     assert {name: GATES.kind_of(name) for name in GATES.names()} == {
         "none": "none", "compile": "human", "quality": "human", "compile_quality": "human", "lint": "human",
         "perplexity": "self", "binary": "self", "cross": "exogenous", "execution": "exogenous",
-        "reference": "control"}
+        "reference": "control", "failing": "harm"}
     assert GATES.of_kind("self") == ["perplexity", "binary"]  # the cross reviewer is fixed: not a self-gate
     assert GATES.control_name() == "reference"
     assert GATES.scoring_with_model() == ["perplexity", "binary", "cross"]
