@@ -9,9 +9,11 @@ retries the failed jobs alone (their outputs as targets).
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,35 @@ def summary(failed: Sequence[FailedJob], argv: Sequence[str]) -> str:
         where = f" ({wildcards})" if wildcards else ""
         logs = ", ".join(job.logs) or "no log file (see the Snakemake log)"
         lines.append(f"  {job.rule}{where}: log {logs}")
+        full = full_disk(job.logs)
+        if full:
+            lines.append(f"    its log is empty, and the filesystem holding it is full: No space left on device "
+                         f"({full}); free space (or a quota), then rerun")
     same, only = retry_commands(failed, argv)
     lines += ["Finished outputs are kept: after fixing the cause, the same command runs only these jobs and the jobs",
               "that wait on them:", f"  {same}"]
     if only != same:
         lines += ["or these jobs alone:", f"  {only}"]
     return "\n".join(lines)
+
+
+FULL_BELOW = 1 << 20  # bytes free under which a filesystem counts as full: a job's next write would fail
+
+
+def full_disk(logs: Sequence[str]) -> str:
+    """Where a failed job's log is empty because its disk is full, what says so ('<dir>: N bytes free'), else ''.
+    A job that fails with ENOSPC often cannot write why into its own log, on the same full disk."""
+    for log in logs:
+        path = Path(log)
+        if path.is_file() and path.stat().st_size > 0:
+            continue
+        folder = next((p for p in [path.parent, *path.parents] if p.is_dir()), None)
+        if folder is None:
+            continue
+        free = shutil.disk_usage(folder).free
+        if free < FULL_BELOW:
+            return f"{folder}: {free} bytes free"
+    return ""
 
 
 def print_summary(workflow, argv: Sequence[str] | None = None) -> None:
